@@ -1,0 +1,60 @@
+"""Audio Demo Suite: see, hear and compare what today's audio models do with a sound or a sentence.
+
+    python app.py [--host 127.0.0.1] [--port 7860] [--share]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+
+os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")  # pyannote.audio sends telemetry unless told not to
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr
+
+from shared import registry
+from shared.config import SETTINGS
+from tabs import coming, settings, visualize
+
+TITLE = "Audio Demo Suite"
+
+
+def build_demo() -> gr.Blocks:
+    with gr.Blocks(title=TITLE) as demo:
+        gr.Markdown(f"# {TITLE}\nDrop in a sound or type a sentence; see, hear and compare what audio models do "
+                    "with it.")
+        with gr.Tabs():
+            with gr.Tab("Visualize"):
+                visualize.build()
+            with gr.Tab("Classify"):
+                coming.build(registry.CLASSIFY, "Audio Spectrogram Transformer and friends: AudioSet labels, top-k, "
+                             "sound events over time.")
+            with gr.Tab("Zero-shot"):
+                coming.build(registry.ZERO_SHOT, "CLAP scores your own labels against the sound.")
+            with gr.Tab("Transcribe"):
+                coming.build(registry.ASR, "Whisper (language, translate, timestamps, long-form) and CTC models.")
+            with gr.Tab("Diarize"):
+                coming.build(registry.DIARIZE, "Who spoke when: segmentation → embeddings → clustering.")
+            with gr.Tab("Text-to-speech"):
+                coming.build(registry.TTS, "SpeechT5, Bark, MMS and a built-in Piper voice, side by side.")
+            settings.build()
+    demo.queue(default_concurrency_limit=2, max_size=64)
+    return demo
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=TITLE)
+    parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")))
+    parser.add_argument("--share", action="store_true", help="also serve through a public gradio.live link")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    build_demo().launch(server_name=args.host, server_port=args.port, share=args.share,
+                        max_file_size=SETTINGS.max_file_bytes, theme=gr.themes.Soft())
+
+
+if __name__ == "__main__":
+    main()

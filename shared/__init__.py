@@ -1,0 +1,1 @@
+"""Shared code of Audio Demo Suite: config, model registry and loader, audio intake, DSP and plots."""

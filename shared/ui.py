@@ -1,0 +1,60 @@
+"""Small Gradio helpers the tabs share: error translation, model dropdowns, the models/status panel."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import gradio as gr
+
+from shared import registry
+from shared.errors import UserError
+
+log = logging.getLogger("audio_demo_suite")
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _is_out_of_memory(exc: BaseException) -> bool:
+    return type(exc).__name__ in ("OutOfMemoryError", "MemoryError") or "out of memory" in str(exc).lower()
+
+
+def user_errors(fn: F) -> F:
+    """Every failure reaches the user as a clear gr.Error; unexpected ones are logged, never shown as a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except UserError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+        except Exception as exc:
+            if _is_out_of_memory(exc):
+                from shared.loader import get_loader
+
+                get_loader().unload_all()
+                raise gr.Error("Out of memory: idle models were unloaded, please try again (or use a shorter "
+                               "clip / smaller model).", print_exception=False) from None
+            log.exception("unexpected error in %s", fn.__name__)
+            raise gr.Error(f"Something went wrong ({type(exc).__name__}); the details are in the server log.",
+                           print_exception=False) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def model_dropdown(task: str, label: str = "Model", default: str | None = None) -> gr.Dropdown:
+    choices = registry.choices(task)
+    return gr.Dropdown(choices=choices, value=default or choices[0][1], label=label)
+
+
+def example_paths(*names: str) -> list[str]:
+    return [str(EXAMPLES_DIR / name) for name in names if (EXAMPLES_DIR / name).is_file()]
+
+
+def audio_input(label: str = "Audio") -> gr.Audio:
+    return gr.Audio(sources=["upload", "microphone"], type="filepath", label=label)

@@ -1,0 +1,1 @@
+"""One module per tab: UI wiring only; the work lives in `shared/`."""

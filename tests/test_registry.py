@@ -1,0 +1,33 @@
+from shared import registry
+
+
+def test_ids_unique_and_lookup() -> None:
+    ids = [spec.id for spec in registry.MODELS]
+    assert len(ids) == len(set(ids))
+    assert registry.get_spec("openai/whisper-tiny").family == "whisper"
+
+
+def test_every_task_has_models_and_an_offline_default_where_promised() -> None:
+    for task in (registry.ASR, registry.CLASSIFY, registry.ZERO_SHOT, registry.TTS, registry.DIARIZE):
+        assert registry.models_for(task), task
+    offline = {spec.id for spec in registry.MODELS if spec.offline}
+    assert offline == {"offline:whisper-tiny.en", "offline:piper-en_US-joe-medium", "offline:diarizer"}
+
+
+def test_gated_and_licence_fields() -> None:
+    gated = {spec.id for spec in registry.MODELS if spec.gated}
+    assert gated == {"pyannote/speaker-diarization-community-1", "pyannote/speaker-diarization-3.1"}
+    assert all(spec.license and spec.size_mb > 0 for spec in registry.MODELS)
+
+
+def test_dropdown_choices_are_label_id_pairs() -> None:
+    choices = registry.choices(registry.ASR)
+    assert ("offline:whisper-tiny.en" in {value for _, value in choices})
+    assert all("MB" in label or "GB" in label for label, _ in choices)
+
+
+def test_unknown_model() -> None:
+    import pytest
+
+    with pytest.raises(registry.UnknownModelError):
+        registry.get_spec("evil/model")
