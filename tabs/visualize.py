@@ -28,6 +28,10 @@ def visualize(audio: str | None, n_fft: int = DEFAULTS.n_fft, hop_length: int = 
             write_json("audio_summary.json", view.summary))
 
 
+def _plot(label: str, elem_id: str) -> gr.Image:
+    return gr.Image(label=label, format="png", show_label=False, elem_id=elem_id)  # the figure carries its title
+
+
 def build() -> None:
     gr.Markdown("Drop in a sound to see it four ways. The STFT cuts the signal into overlapping windows of "
                 "`n_fft` samples every `hop_length` samples; the mel filterbank squeezes frequencies the way "
@@ -48,12 +52,12 @@ def build() -> None:
             summary = gr.JSON(label="Summary")
             summary_file = gr.File(label="Download summary (JSON)")
         with gr.Column(scale=2):
-            waveform = gr.Image(label="Waveform", format="png")
-            spectrogram = gr.Image(label="STFT spectrogram (dB)", format="png")
-            log_mel = gr.Image(label="Log-mel spectrogram (dB)", format="png")
+            waveform = _plot("Waveform", "viz-waveform")
+            spectrogram = _plot("STFT spectrogram (dB)", "viz-spectrogram")
+            log_mel = _plot("Log-mel spectrogram (dB)", "viz-log-mel")
             with gr.Accordion("Mel power before the log, and what Whisper sees", open=False):
-                mel = gr.Image(label="Mel spectrogram (power)", format="png")
-                whisper = gr.Image(label="Whisper's 80-bin log-mel input", format="png")
+                mel = _plot("Mel spectrogram (power)", "viz-mel")
+                whisper = _plot("Whisper's 80-bin log-mel input", "viz-whisper")
     inputs = [audio, n_fft, hop, window, n_mels, fmin, fmax, top_db, scale]
     outputs = [summary, waveform, spectrogram, log_mel, mel, whisper, summary_file]
     gr.Examples(example_paths("speech_piper.wav", "chirp_100-8000Hz.wav", "chord_c_major.wav", "pink_noise.flac",

@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-TINY_HF_HOME = Path(tempfile.mkdtemp(prefix="ads-tiny-hf-"))
+# ADS_TINY_HF_HOME reuses a folder built earlier by `python -m tests.tiny_models --out DIR` (faster local runs)
+_REUSED_HF_HOME = os.environ.get("ADS_TINY_HF_HOME")
+TINY_HF_HOME = Path(_REUSED_HF_HOME) if _REUSED_HF_HOME else Path(tempfile.mkdtemp(prefix="ads-tiny-hf-"))
 os.environ["HF_HOME"] = str(TINY_HF_HOME)
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
@@ -40,7 +42,8 @@ def tiny_hf_home() -> Path:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    shutil.rmtree(TINY_HF_HOME, ignore_errors=True)
+    if not _REUSED_HF_HOME:
+        shutil.rmtree(TINY_HF_HOME, ignore_errors=True)
 
 
 def free_port() -> int:
@@ -70,6 +73,7 @@ def app_url(tiny_hf_home: Path) -> Iterator[str]:
     ARTIFACTS.mkdir(exist_ok=True)
     log_path = ARTIFACTS / "app-server.log"
     env = {**os.environ, "HF_HOME": str(tiny_hf_home), "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+    env.pop("ADS_TINY_HF_HOME", None)
     with open(log_path, "w") as log:
         process = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
                                    stdout=log, stderr=subprocess.STDOUT)

@@ -28,7 +28,7 @@ class FakeEngine:
         self.fail_with: Exception | None = None
         self._lock = threading.Lock()
 
-    def __call__(self, spec, placement, options):  # noqa: ANN001, ANN204
+    def __call__(self, spec, placement, options):
         with self._lock:
             self.calls.append(spec.id)
         time.sleep(self.delay_s)
@@ -97,7 +97,7 @@ def test_different_models_load_in_parallel() -> None:
 
 def test_lru_eviction_order_and_in_use_protection() -> None:
     # sizes from the registry: tiny 151, base 290, wav2vec2 378 MB
-    loader, engine = make_loader(budget_mb=700)
+    loader, _engine = make_loader(budget_mb=700)
     loader.entry("openai/whisper-tiny")
     loader.entry("openai/whisper-base")
     loader.entry("openai/whisper-tiny")  # tiny is now the most recently used

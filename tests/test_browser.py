@@ -1,0 +1,50 @@
+"""A real browser (Debian chromium driven by Playwright, no browser download) opens the app and draws a plot."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from shared.ui import EXAMPLES_DIR
+from tests.conftest import ARTIFACTS
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = [pytest.mark.browser]
+TABS = ("Visualize", "Classify", "Zero-shot", "Transcribe", "Diarize", "Text-to-speech", "Models & device")
+
+
+@pytest.fixture(scope="module")
+def page(app_url: str):
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed: run `make test` (it installs it) or apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as profile, sync_playwright() as playwright:
+        browser = playwright.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, headless=True, viewport={"width": 1400, "height": 1800},
+            args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--disable-quic"])
+        page = browser.new_page()
+        page.goto(app_url, wait_until="networkidle")
+        yield page
+        browser.close()
+
+
+def test_page_has_all_tabs(page) -> None:
+    for name in TABS:
+        assert page.get_by_role("tab", name=name).count() == 1, name
+
+
+def test_visualize_draws_after_upload(page) -> None:
+    page.get_by_role("tab", name="Visualize").click()
+    page.locator("input[type=file]").first.set_input_files(str(EXAMPLES_DIR / "chirp_100-8000Hz.wav"))
+    page.wait_for_timeout(1000)
+    page.get_by_role("button", name="Visualize", exact=True).click()
+    image = page.locator("#viz-spectrogram img")
+    image.wait_for(state="visible", timeout=60_000)
+    assert image.evaluate("img => img.naturalWidth") > 500
+    (ARTIFACTS / "screenshots").mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "screenshots" / "visualize.png"), full_page=True)
