@@ -111,7 +111,43 @@ def _whisper_suppress_tokens(tokenizer: Any) -> list[int]:
             tokens = tokenizer.encode(text, add_special_tokens=False)
             if len(tokens) == 1 or symbol in miscellaneous:
                 ids.add(tokens[0])
+    ids.discard(tokenizer.convert_tokens_to_ids("Ġ"))  # a bare space: real vocabularies merge it into " ♪"
     return sorted(ids)
+
+
+WHISPER_TEXT = " Hello from a tiny test model."
+
+
+def _steer_whisper_decoder(model: Any, tokenizer: Any, first_text_index: int) -> None:
+    """Make the random decoder say WHISPER_TEXT and stop, whatever the audio.
+
+    A random Whisper babbles byte garbage until max_length (448 steps: tens of seconds per call on CPU). Here the
+    decoder's learned position embeddings point, with a norm far above everything else in the residual stream, at
+    the embedding of the token each position should predict (tied output head): position 0 -> <|en|> (language
+    detection), then the text, then a closing timestamp (or <|endoftext|> when timestamps are off), then
+    <|endoftext|>. The prompt is 4 tokens long for multilingual models (sot, language, task, notimestamps) and 2
+    for English-only ones, so the text starts at index 3 or 1; timestamp mode forces its first timestamp there.
+    The encoder, attention and cross-attention weights stay random, so word timestamps are random but valid.
+    """
+    import torch
+
+    ids = tokenizer.convert_tokens_to_ids
+    text = tokenizer.encode(WHISPER_TEXT, add_special_tokens=False)
+    eot, closing = ids("<|endoftext|>"), ids("<|2.00|>")
+    tokens = sorted({ids("<|en|>"), eot, closing, *text})
+    d_model = model.config.d_model
+    generator = torch.Generator().manual_seed(SEED)
+    basis, _ = torch.linalg.qr(torch.randn(d_model, d_model, generator=generator))
+    direction = {token: basis[:, i] for i, token in enumerate(tokens)}  # orthonormal: no two targets compete
+    with torch.no_grad():
+        embeddings = model.get_input_embeddings().weight
+        for token, vector in direction.items():
+            embeddings[token] = 4.0 * vector  # logits ~20 beat the 1501 timestamps' summed probability
+        targets = [direction[ids("<|en|>")]] * first_text_index + [direction[t] for t in text]
+        targets.append(direction[closing] + 0.7 * direction[eot])  # timestamp if allowed, else end of text
+        positions = model.model.decoder.embed_positions.weight
+        for index in range(positions.shape[0]):
+            positions[index] = 50.0 * (targets[index] if index < len(targets) else direction[eot])
 
 
 def build_whisper(spec: ModelSpec, work: Path) -> dict[str, Path]:
@@ -162,7 +198,8 @@ def build_whisper(spec: ModelSpec, work: Path) -> dict[str, Path]:
         generation.lang_to_id = {token: ids(token) for token in _whisper_special_tokens(v3)[1:-6]}
         generation.task_to_id = {"transcribe": ids("<|transcribe|>"), "translate": ids("<|translate|>")}
     model.generation_config = generation
-    folder = _save(work / "model", model, processor)
+    _steer_whisper_decoder(model, tokenizer, first_text_index=3 if multilingual else 1)
+    folder = _save(work / "model", model, processor, feature_extractor)
     return {spec.id: folder}
 
 
