@@ -16,13 +16,15 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr
 
 from shared import registry
+from shared.availability import start_hub_probe
 from shared.config import SETTINGS
-from tabs import coming, settings, visualize
+from tabs import coming, settings, transcribe, visualize
 
 TITLE = "Audio Demo Suite"
 
 
 def build_demo() -> gr.Blocks:
+    start_hub_probe()
     with gr.Blocks(title=TITLE) as demo:
         gr.Markdown(f"# {TITLE}\nDrop in a sound or type a sentence; see, hear and compare what audio models do "
                     "with it.")
@@ -35,7 +37,7 @@ def build_demo() -> gr.Blocks:
             with gr.Tab("Zero-shot"):
                 coming.build(registry.ZERO_SHOT, "CLAP scores your own labels against the sound.")
             with gr.Tab("Transcribe"):
-                coming.build(registry.ASR, "Whisper (language, translate, timestamps, long-form) and CTC models.")
+                transcribe.build()
             with gr.Tab("Diarize"):
                 coming.build(registry.DIARIZE, "Who spoke when: segmentation → embeddings → clustering.")
             with gr.Tab("Text-to-speech"):

@@ -20,8 +20,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from shared.audio import AudioClip  # noqa: E402
-from shared.visualize import visualize_clip  # noqa: E402
+from shared.audio import AudioClip
+from shared.visualize import visualize_clip
 
 
 def test_signal(minutes: float, rate: int) -> np.ndarray:
@@ -74,7 +74,7 @@ def librosa_page(samples: np.ndarray, rate: int) -> int:
     return total
 
 
-def median_time(fn, *args) -> tuple[float, int]:  # noqa: ANN001
+def median_time(fn, *args) -> tuple[float, int]:
     times, size = [], 0
     for _ in range(ARGS.repeats):
         start = time.perf_counter()

@@ -37,6 +37,7 @@ ENGINE_PATHS: dict[str, str] = {
     "piper": "shared.engines:load_piper",
     "pyannote": "shared.engines:load_pyannote",
     "offline-diarizer": "shared.engines:load_offline_diarizer",
+    "silero-vad": "shared.vad:load_silero",
 }
 
 CacheKey = tuple[str, str, str, str, tuple]

@@ -10,6 +10,7 @@ CLASSIFY = "audio-classification"
 ZERO_SHOT = "zero-shot-audio-classification"
 TTS = "text-to-speech"
 DIARIZE = "speaker-diarization"
+VAD = "voice-activity-detection"  # internal helper model: no tab offers it in a dropdown
 
 OFFLINE_PREFIX = "offline:"
 
@@ -96,6 +97,8 @@ MODELS: tuple[ModelSpec, ...] = (
               title="Built-in diarizer (Silero VAD + segmentation-3.0 ONNX + Resemblyzer)"),
     ModelSpec("pyannote/speaker-diarization-community-1", DIARIZE, "pyannote", "pyannote", 40, "cc-by-4.0",
               gated=True, title="pyannote community-1"),
+    ModelSpec("offline:silero-vad", VAD, "silero-vad", "silero", 2, "mit", title="Silero VAD (built-in)",
+              options={"package": "silero_vad"}),
     ModelSpec("pyannote/speaker-diarization-3.1", DIARIZE, "pyannote", "pyannote", 32, "mit", gated=True,
               title="pyannote 3.1"),
 )

