@@ -56,3 +56,19 @@ def load_piper(spec: ModelSpec, placement: Placement, options: dict) -> Any:
     voice_module = importlib.import_module(spec.options["package"])
     return PiperVoice.load(voice_module.model_path(), config_path=voice_module.config_path(),
                            use_cuda=placement.device == "cuda")
+
+
+def load_pyannote(spec: ModelSpec, placement: Placement, options: dict) -> Any:
+    """A pyannote.audio pipeline (gated: the token comes from HF_TOKEN, never from the cache key or logs)."""
+    import os
+
+    os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
+    import torch
+    from pyannote.audio import Pipeline
+
+    pipeline = Pipeline.from_pretrained(spec.id, token=os.environ.get("HF_TOKEN") or None)
+    if pipeline is None:  # pyannote returns None (and logs) when it could not fetch the files
+        raise ModelUnavailableError(f"{spec.id} could not be loaded: it is gated (accept its conditions at "
+                                    f"https://huggingface.co/{spec.id} and set HF_TOKEN) or not downloaded "
+                                    "while the hub is unreachable.")
+    return pipeline.to(torch.device(placement.device))

@@ -15,7 +15,7 @@ from shared.audio import AudioClip
 from shared.errors import UserError
 from shared.loader import ModelLoader, get_loader
 from shared.registry import ASR, get_spec
-from shared.vad import VAD_MODEL_ID, speech_seconds
+from shared.vad import VAD_MODEL_ID
 
 SAMPLE_RATE = 16_000
 Progress = Callable[[float, str], None]
@@ -155,7 +155,7 @@ def transcribe(clip: AudioClip, model_id: str, options: TranscribeOptions = Tran
     if options.detect_silence:
         progress(0.02, "Checking for speech (Silero VAD)")
         with loader.use(VAD_MODEL_ID) as vad:
-            if speech_seconds(vad.speech_segments(samples)) < 0.2:
+            if not vad.has_speech(samples):
                 return Transcript("", [], model_id, spec.engine, "cpu", "float32", clip.duration_s, 0.0, 0.0,
                                   no_speech=True)
     progress(0.05, f"Loading {model_id}")

@@ -37,6 +37,15 @@ class SileroVad:
         return [(stamp["start"] / SAMPLE_RATE, stamp["end"] / SAMPLE_RATE) for stamp in stamps]
 
 
+    def has_speech(self, samples_16k: np.ndarray, min_speech_s: float = 0.2, block_s: float = 30.0) -> bool:
+        """Scan block by block and stop at the first with enough speech: near-free for files that have speech."""
+        block = int(block_s * SAMPLE_RATE)
+        for begin in range(0, len(samples_16k), block):
+            if speech_seconds(self.speech_segments(samples_16k[begin:begin + block])) >= min_speech_s:
+                return True
+        return False
+
+
 def load_silero(spec: ModelSpec, placement: Placement, options: dict) -> SileroVad:
     from silero_vad import load_silero_vad
 

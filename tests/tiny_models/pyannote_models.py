@@ -17,8 +17,11 @@ Checkpoints are saved the way lightning saves them (state_dict, hyper_parameters
 `pyannote.audio` block of `Model.on_save_checkpoint`: versions, architecture, specifications). The segmentation keeps
 the real segmentation-3.0 specifications (powerset, 3 speakers, at most 2 per frame, 10 s chunks, 589 frames per
 chunk with SincNet stride 10) with a tiny LSTM; the embedding keeps the real WeSpeakerResNet34 class and its 256-d
-output but uses 8 mel bins and a 100 ms frame shift, which makes it ~150x faster than the real one on CPU.
-Weights are random (seeded): output speakers are arbitrary.
+output but uses 8 mel bins and a 100 ms frame shift, which makes it over 100x faster than the real one on CPU.
+Weights are random (seeded, byte-identical across builds) and the segmentation is rescaled so its output changes
+speaker every second or so (see `_vary_over_time`): turns and speakers are arbitrary, silence is not reliably
+non-speech, and a file shorter than 10 s gets turns up to the end of its zero-padded 10 s chunk (pyannote.audio 4.0.7
+does not crop its output to the file duration; real models call the padding non-speech).
 """
 
 from __future__ import annotations
