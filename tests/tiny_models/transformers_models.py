@@ -5,8 +5,9 @@ weights (hidden 16-128, 1-2 layers), builds its tokenizer / feature extractor / 
 the hub), saves it with `save_pretrained` (safetensors) and returns {repo_id: folder}.
 
 Where a random model would be useless or slow in tests, a few weights are set by hand (documented per builder):
-Whisper says a fixed sentence and stops, SpeechT5 never stops early, Bark's semantic stage stops after a second,
-VITS durations are ~5 frames per token.
+Whisper says a fixed sentence and stops, CTC heads blank about half the frames, SpeechT5 never stops early, Bark's
+semantic stage stops after 0.8 s, VITS tokens last ~2.7 frames, and vocoder output gains are calibrated (RMS ~0.1).
+Everything is seeded: two builds give byte-identical files.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -48,14 +48,16 @@ def _seed() -> None:
 
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
-    """No "Writing model shards" progress bars while saving (restored afterwards)."""
+    """No progress bars ("Writing model shards") and no library warnings while building (restored afterwards)."""
     from transformers.utils import logging
 
-    enabled = logging.is_progress_bar_enabled()
+    enabled, verbosity = logging.is_progress_bar_enabled(), logging.get_verbosity()
     logging.disable_progress_bar()
+    logging.set_verbosity_error()
     try:
         yield
     finally:
+        logging.set_verbosity(verbosity)
         if enabled:
             logging.enable_progress_bar()
 
@@ -103,7 +105,7 @@ def _calibrate_gain(conv: Any, run: Callable[[], Any], target_std: float = 0.15)
     handle = conv.register_forward_hook(
         lambda _module, _inputs, output: captured.append((float(output.mean()), float(output.std()))))
     try:
-        with torch.no_grad():
+        with torch.no_grad(), _quiet():
             run()
     finally:
         handle.remove()
@@ -154,8 +156,8 @@ def _whisper_special_tokens(v3: bool) -> list[str]:
 
 
 @functools.cache
-def _whisper_tokenizer_files(v3: bool) -> Path:
-    """Save a Whisper tokenizer once per process: small base vocab, then the real special and timestamp tokens.
+def _whisper_tokenizer(v3: bool) -> Any:
+    """A Whisper tokenizer (built once per process): small base vocab, then the real special and timestamp tokens.
 
     Layout as in the real ones: <|endoftext|> closes the base vocabulary, <|startoftranscript|> follows, then the
     languages, tasks, ... and <|notimestamps|> as the last *special* token; the 1501 timestamp tokens <|0.00|> ..
@@ -167,15 +169,14 @@ def _whisper_tokenizer_files(v3: bool) -> Path:
 
     vocab, merges = _byte_level_bpe()
     vocab = {**vocab, "<|endoftext|>": len(vocab)}
-    tokenizer = WhisperTokenizer(vocab=vocab, merges=merges, model_max_length=1024, pad_token="<|endoftext|>",
+    tokenizer = WhisperTokenizer(vocab=vocab, merges=list(merges), model_max_length=1024, pad_token="<|endoftext|>",
                                  errors="replace")
     tokenizer.add_special_tokens({"additional_special_tokens": _whisper_special_tokens(v3)},
                                  replace_extra_special_tokens=True)
     tokenizer.add_tokens([AddedToken(f"<|{i * 0.02:.2f}|>", lstrip=False, rstrip=False, normalized=False,
                                      special=False) for i in range(1501)])
-    folder = Path(tempfile.mkdtemp(prefix="tiny-whisper-tokenizer-"))
-    tokenizer.save_pretrained(folder)
-    return folder
+    tokenizer.set_prefix_tokens()  # __init__ built the "<sot> <notimestamps> $A <eot>" template before they existed
+    return tokenizer
 
 
 def _whisper_suppress_tokens(tokenizer: Any) -> list[int]:
@@ -226,12 +227,11 @@ def build_whisper(spec: ModelSpec, work: Path) -> dict[str, Path]:
         WhisperFeatureExtractor,
         WhisperForConditionalGeneration,
         WhisperProcessor,
-        WhisperTokenizer,
     )
 
     v3 = spec.id in WHISPER_V3
     multilingual = not spec.id.endswith(".en")
-    tokenizer = WhisperTokenizer.from_pretrained(_whisper_tokenizer_files(v3))
+    tokenizer = _whisper_tokenizer(v3)  # shared, never modified
     ids = tokenizer.convert_tokens_to_ids
     eot, sot = ids("<|endoftext|>"), ids("<|startoftranscript|>")
     mel_bins = 128 if v3 else 80
@@ -480,7 +480,7 @@ def build_speecht5(spec: ModelSpec, work: Path) -> dict[str, Path]:
     real 4x4x4x4 upsampling (256 samples per mel frame). The stop head is biased to never fire, so generation runs
     to maxlenratio (default 20): 10 steps = 20 frames = 0.32 s of audio per input token, deterministic, with no
     extra kwargs. `threshold` / `maxlenratio` / `minlenratio` still work as usual. The vocoder's output gain is
-    calibrated on this model's own spectrogram (RMS ~0.15 instead of ~1e-8).
+    calibrated on this model's own spectrogram (RMS ~0.07 instead of ~1e-8).
     """
     import torch
     from transformers import (
@@ -709,6 +709,20 @@ def build_vits(spec: ModelSpec, work: Path) -> dict[str, Path]:
     sample = tokenizer("hello world", return_tensors="pt")
     _calibrate_gain(model.decoder.conv_post, lambda: model(**sample))
     return {spec.id: _save(work / "model", model, tokenizer)}
+
+
+def tts_forward_params(spec: ModelSpec) -> dict[str, Any]:
+    """Extra kwargs a `pipeline("text-to-speech")` call on this tiny model needs (none but SpeechT5's speaker).
+
+    SpeechT5: forward_params={"speaker_embeddings": (1, 512) x-vector} (a fixed random one here; the stop head
+    never fires, so no threshold / maxlenratio is needed). Bark and VITS: nothing.
+    """
+    if spec.family != "speecht5":
+        return {}
+    import torch
+
+    speaker = torch.randn(1, 512, generator=torch.Generator().manual_seed(SEED))
+    return {"forward_params": {"speaker_embeddings": speaker}}
 
 
 BUILDERS: dict[str, Builder] = {
