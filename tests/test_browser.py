@@ -28,7 +28,8 @@ def page(app_url: str):
             args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--disable-quic"])
         page = browser.new_page()
-        page.goto(app_url, wait_until="networkidle")
+        page.goto(app_url, wait_until="load")
+        page.get_by_role("tab", name="Visualize").wait_for(timeout=30_000)
         yield page
         browser.close()
 
