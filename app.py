@@ -15,10 +15,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr
 
-from shared import registry
 from shared.availability import start_hub_probe
 from shared.config import SETTINGS
-from tabs import coming, settings, transcribe, visualize
+from tabs import classify, diarize, settings, transcribe, tts, visualize, zero_shot
 
 TITLE = "Audio Demo Suite"
 
@@ -29,19 +28,10 @@ def build_demo() -> gr.Blocks:
         gr.Markdown(f"# {TITLE}\nDrop in a sound or type a sentence; see, hear and compare what audio models do "
                     "with it.")
         with gr.Tabs():
-            with gr.Tab("Visualize"):
-                visualize.build()
-            with gr.Tab("Classify"):
-                coming.build(registry.CLASSIFY, "Audio Spectrogram Transformer and friends: AudioSet labels, top-k, "
-                             "sound events over time.")
-            with gr.Tab("Zero-shot"):
-                coming.build(registry.ZERO_SHOT, "CLAP scores your own labels against the sound.")
-            with gr.Tab("Transcribe"):
-                transcribe.build()
-            with gr.Tab("Diarize"):
-                coming.build(registry.DIARIZE, "Who spoke when: segmentation → embeddings → clustering.")
-            with gr.Tab("Text-to-speech"):
-                coming.build(registry.TTS, "SpeechT5, Bark, MMS and a built-in Piper voice, side by side.")
+            for title, tab in (("Visualize", visualize), ("Classify", classify), ("Zero-shot", zero_shot),
+                               ("Transcribe", transcribe), ("Diarize", diarize), ("Text-to-speech", tts)):
+                with gr.Tab(title):
+                    tab.build()
             settings.build()
     demo.queue(default_concurrency_limit=2, max_size=64)
     return demo

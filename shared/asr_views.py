@@ -8,16 +8,10 @@ from shared import ctc
 from shared.results import new_result_path, write_json
 from shared.subtitles import Cue, to_srt, to_vtt
 from shared.text_metrics import cer, normalize, wer, word_diff_html
+from shared.timing import timing_line
 from shared.transcribe import Transcript
 
 CTC_ROWS = 400  # rows of the frame table; the caption says when the clip has more
-
-
-def timing_line(device: str, dtype: str, compute_s: float, audio_s: float, load_s: float) -> str:
-    rtf = compute_s / audio_s if audio_s else 0.0
-    loaded = f" · model load {load_s:.2f} s" if load_s >= 0.01 else " · model from cache"
-    return (f"`{device}` · `{dtype}` · compute {compute_s:.2f} s for {audio_s:.1f} s of audio · "
-            f"real-time factor {rtf:.3f}{loaded}")
 
 
 def info_markdown(result: Transcript) -> str:

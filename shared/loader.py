@@ -36,7 +36,7 @@ ENGINE_PATHS: dict[str, str] = {
     "faster-whisper": "shared.engines:load_faster_whisper",
     "piper": "shared.engines:load_piper",
     "pyannote": "shared.engines:load_pyannote",
-    "offline-diarizer": "shared.engines:load_offline_diarizer",
+    "offline-diarizer": "shared.offline_diarizer:load_offline_diarizer",
     "silero-vad": "shared.vad:load_silero",
 }
 
@@ -107,6 +107,9 @@ def explain_load_error(spec: ModelSpec, exc: BaseException) -> str:
     ):
         return (f"Model {spec.id} is not downloaded and the Hugging Face hub is unreachable. Connect to the "
                 "internet once to download it, or pick a built-in offline model.")
+    if "safetensors" in text:
+        return (f"{spec.id} publishes no safetensors weights; this app loads safetensors only (pickled weights "
+                "can run code).")
     if "RepositoryNotFoundError" in names:
         return f"Model {spec.id} was not found on the Hugging Face hub."
     return f"Could not load {spec.id}: {type(exc).__name__}. See the server log for details."
