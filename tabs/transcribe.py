@@ -79,7 +79,7 @@ def live_step(chunk: tuple | None, buffer: tuple | None, model: str) -> tuple[st
 
 def build() -> None:
     default = default_model("openai/whisper-base", OFFLINE)
-    with gr.Tab("Transcribe file"):
+    with gr.Tab("Transcribe file", elem_id="transcribe-file"):
         with gr.Row():
             with gr.Column():
                 audio = audio_input()
@@ -93,7 +93,7 @@ def build() -> None:
                 run = gr.Button("Transcribe", variant="primary")
                 gr.Examples(example_paths("speech_piper.wav"), inputs=[audio])
             with gr.Column():
-                text = gr.Textbox(label="Transcript", lines=6, buttons=["copy"])
+                text = gr.Textbox(label="Transcript", lines=6, buttons=["copy"], elem_id="transcript-text")
                 info = gr.Markdown()
                 table = gr.Dataframe(headers=["start", "end", "text"], interactive=False,
                                      label="Segments (click a row to hear it)")

@@ -49,3 +49,18 @@ def test_visualize_draws_after_upload(page) -> None:
     assert image.evaluate("img => img.naturalWidth") > 500
     (ARTIFACTS / "screenshots").mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "screenshots" / "visualize.png"), full_page=True)
+
+
+def test_transcribe_in_the_browser(page) -> None:
+    page.get_by_role("tab", name="Transcribe", exact=True).click()
+    panel = page.locator("#transcribe-file")
+    panel.locator("input[type=file]").first.set_input_files(str(EXAMPLES_DIR / "speech_piper.wav"))
+    page.wait_for_timeout(1000)
+    model = panel.get_by_label("Model")
+    model.click()
+    model.fill("faster-whisper")
+    page.keyboard.press("Enter")
+    panel.get_by_role("button", name="Transcribe", exact=True).click()
+    transcript = page.locator("#transcript-text textarea")
+    page.wait_for_function("el => el.value.includes('lazy dog')", arg=transcript.element_handle(), timeout=60_000)
+    page.screenshot(path=str(ARTIFACTS / "screenshots" / "transcribe.png"), full_page=True)

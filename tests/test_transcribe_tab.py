@@ -38,3 +38,19 @@ def test_live_step_grows_text_and_bounds_the_buffer() -> None:
     long_chunk = np.zeros((LIVE_LIMIT_S + 5) * 16_000, np.int16)
     _, buffer = live_step((16_000, long_chunk), buffer, "offline:whisper-tiny.en")
     assert len(buffer[1]) == LIVE_LIMIT_S * 16_000
+
+
+def test_default_model_offline_fallback_and_cached_preference(tiny_hf_home, tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from shared.availability import default_model
+
+    assert default_model("openai/whisper-base", "offline:whisper-tiny.en") == "openai/whisper-base"  # cached
+    code = ("from shared.availability import default_model;"
+            "print(default_model('openai/whisper-base', 'offline:whisper-tiny.en'))")
+    env = {**os.environ, "HF_HOME": str(tmp_path), "HF_HUB_OFFLINE": "1"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60,
+                         cwd=EXAMPLES_DIR.parent)
+    assert out.stdout.strip() == "offline:whisper-tiny.en", out.stderr
