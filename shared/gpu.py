@@ -1,0 +1,63 @@
+"""ZeroGPU (Hugging Face Spaces) support: GPU-bound handlers run under `@spaces.GPU` with a duration estimated
+from the input; everywhere else the decorator changes nothing."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import os
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+MIN_S, MAX_S = 15, 300  # ZeroGPU bills the declared duration; keep it between a warm-up and a sane ceiling
+
+
+def on_zero_gpu() -> bool:
+    return os.environ.get("SPACES_ZERO_GPU", "").lower() in ("1", "true")
+
+
+def _spaces() -> Any | None:
+    if not on_zero_gpu():
+        return None
+    try:
+        return importlib.import_module("spaces")
+    except ImportError:
+        return None
+
+
+def clamp_duration(seconds: float) -> int:
+    return int(min(MAX_S, max(MIN_S, seconds)))
+
+
+def gpu_task(estimate_s: Callable[..., float]) -> Callable[[F], F]:
+    """Decorate a GPU-bound handler. `estimate_s` gets the handler's arguments and returns seconds of GPU time
+    (e.g. from audio length, text length and model size)."""
+
+    def decorate(fn: F) -> F:
+        spaces = _spaces()
+        if spaces is None:
+            return fn
+
+        def duration(*args: Any, **kwargs: Any) -> int:
+            try:
+                return clamp_duration(estimate_s(*args, **kwargs))
+            except Exception:  # a bad estimate must not break the request
+                return MAX_S // 2
+
+        wrapped = spaces.GPU(duration=duration)(fn)
+        return functools.wraps(fn)(wrapped)
+
+    return decorate
+
+
+def audio_seconds(path: str | None) -> float:
+    """Cheap duration from the header (0 when unknown): the input size the estimates scale with."""
+    if not path:
+        return 0.0
+    try:
+        import soundfile as sf
+
+        return float(sf.info(path).duration)
+    except Exception:  # formats libsndfile cannot read get a neutral estimate
+        return 60.0

@@ -1,0 +1,60 @@
+"""ZeroGPU: with a stand-in `spaces` module the handler runs under spaces.GPU with the estimated duration."""
+
+from __future__ import annotations
+
+import sys
+import types
+
+import pytest
+
+from shared import gpu
+
+
+class FakeSpaces(types.ModuleType):
+    def __init__(self) -> None:
+        super().__init__("spaces")
+        self.calls: list[int] = []
+
+    def GPU(self, duration):
+        def decorate(fn):
+            def run(*args, **kwargs):
+                self.calls.append(duration(*args, **kwargs))
+                return fn(*args, **kwargs)
+
+            return run
+
+        return decorate
+
+
+def handler(audio_s: float, model: str = "x") -> str:
+    """doc"""
+    return f"{audio_s}-{model}"
+
+
+@pytest.fixture
+def fake_spaces(monkeypatch: pytest.MonkeyPatch) -> FakeSpaces:
+    module = FakeSpaces()
+    monkeypatch.setitem(sys.modules, "spaces", module)
+    return module
+
+
+def test_zero_gpu_wraps_with_estimated_duration(fake_spaces: FakeSpaces, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPACES_ZERO_GPU", "true")
+    wrapped = gpu.gpu_task(lambda audio_s, model="x": audio_s * 0.5)(handler)
+    assert wrapped(100.0, model="y") == "100.0-y"
+    assert wrapped(1000.0) == "1000.0-x"
+    assert wrapped(1.0) == "1.0-x"
+    assert fake_spaces.calls == [50, gpu.MAX_S, gpu.MIN_S]
+    assert wrapped.__doc__ == "doc" and wrapped.__name__ == "handler"
+
+
+def test_broken_estimate_falls_back(fake_spaces: FakeSpaces, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPACES_ZERO_GPU", "1")
+    wrapped = gpu.gpu_task(lambda *a, **k: 1 / 0)(handler)
+    assert wrapped(3.0) == "3.0-x" and fake_spaces.calls == [gpu.MAX_S // 2]
+
+
+def test_no_op_elsewhere(fake_spaces: FakeSpaces, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SPACES_ZERO_GPU", raising=False)
+    assert gpu.gpu_task(lambda *a: 10)(handler) is handler
+    assert fake_spaces.calls == []
