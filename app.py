@@ -24,7 +24,7 @@ TITLE = "Audio Demo Suite"
 
 def build_demo() -> gr.Blocks:
     start_hub_probe()
-    with gr.Blocks(title=TITLE) as demo:
+    with gr.Blocks(title=TITLE, delete_cache=(1800, 3600)) as demo:  # hourly, drop files older than an hour
         gr.Markdown(f"# {TITLE}\nDrop in a sound or type a sentence; see, hear and compare what audio models do "
                     "with it.")
         with gr.Tabs():
@@ -33,7 +33,7 @@ def build_demo() -> gr.Blocks:
                 with gr.Tab(title):
                     tab.build()
             settings.build()
-    demo.queue(default_concurrency_limit=2, max_size=64)
+    demo.queue(default_concurrency_limit=2, max_size=SETTINGS.queue_size)
     return demo
 
 

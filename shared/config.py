@@ -25,6 +25,8 @@ class Settings:
     max_file_mb: float  # biggest upload accepted
     max_channels: int
     allow_custom_models: bool
+    gpu_concurrency: int  # model-bound events share one concurrency group with this limit
+    queue_size: int  # requests waiting beyond this are refused with a "busy" message
 
     @property
     def max_file_bytes(self) -> int:
@@ -40,6 +42,8 @@ def load_settings() -> Settings:
         max_file_mb=_env_float("ADS_MAX_FILE_MB", 200.0),
         max_channels=int(_env_float("ADS_MAX_CHANNELS", 64)),
         allow_custom_models=os.environ.get("ADS_ALLOW_CUSTOM_MODELS", "") == "1",
+        gpu_concurrency=int(_env_float("ADS_GPU_CONCURRENCY", 2)),
+        queue_size=int(_env_float("ADS_QUEUE_SIZE", 64)),
     )
 
 

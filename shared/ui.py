@@ -11,11 +11,15 @@ from typing import Any, TypeVar
 import gradio as gr
 
 from shared import registry
+from shared.config import SETTINGS
 from shared.errors import UserError
 
 log = logging.getLogger("audio_demo_suite")
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 F = TypeVar("F", bound=Callable[..., Any])
+
+# keyword arguments for every model-bound event: one shared concurrency group (one GPU, or the CPU's cores)
+MODEL_EVENT: dict[str, Any] = {"concurrency_id": "models", "concurrency_limit": SETTINGS.gpu_concurrency}
 
 
 def _is_out_of_memory(exc: BaseException) -> bool:

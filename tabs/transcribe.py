@@ -10,7 +10,7 @@ from shared.asr_views import compare_rows, ctc_view_markdown, ctc_view_rows, inf
 from shared.audio import load_audio, resample
 from shared.availability import default_model
 from shared.transcribe import LANGUAGES, TIMESTAMPS, TranscribeOptions, transcribe
-from shared.ui import audio_input, example_paths, model_dropdown, user_errors
+from shared.ui import MODEL_EVENT, audio_input, example_paths, model_dropdown, user_errors
 
 OFFLINE = "offline:whisper-tiny.en"
 LIVE_LIMIT_S = 60
@@ -105,7 +105,7 @@ def build() -> None:
             ctc_table = gr.Dataframe(headers=["frames", "time (s)", "argmax token", "what happens"],
                                      interactive=False)
         run.click(run_transcribe, [audio, model, language, task, timestamps, beam],
-                  [text, segments_json, info, table, files, ctc_md, ctc_table], api_name="transcribe")
+                  [text, segments_json, info, table, files, ctc_md, ctc_table], api_name="transcribe", **MODEL_EVENT)
         table.select(play_segment, [audio, table], snippet, api_visibility="private")
     with gr.Tab("Live microphone"):
         gr.Markdown(f"Speak: the text grows as you talk (up to {LIVE_LIMIT_S} s). The built-in faster-whisper "
@@ -133,4 +133,4 @@ def build() -> None:
                                                   "device", "text"], interactive=False)
                 cmp_diff = gr.HTML()
         cmp_run.click(run_compare, [cmp_audio, cmp_models, reference], [cmp_table, cmp_diff],
-                      api_name="compare_transcripts")
+                      api_name="compare_transcripts", **MODEL_EVENT)
