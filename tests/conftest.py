@@ -27,6 +27,7 @@ os.environ["PYANNOTE_METRICS_ENABLED"] = "false"
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ.pop("HF_TOKEN", None)
 ARTIFACTS = ROOT / "artifacts"
+FAKE_HF_TOKEN = "hf_FAKEadsTOKENneverSHOWN0123456789"  # the launched app gets it; no output or log may contain it
 
 
 @pytest.fixture(scope="session")
@@ -72,7 +73,8 @@ def app_url(tiny_hf_home: Path) -> Iterator[str]:
     port = free_port()
     ARTIFACTS.mkdir(exist_ok=True)
     log_path = ARTIFACTS / "app-server.log"
-    env = {**os.environ, "HF_HOME": str(tiny_hf_home), "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "HF_HOME": str(tiny_hf_home), "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1",
+           "HF_TOKEN": FAKE_HF_TOKEN}
     env.pop("ADS_TINY_HF_HOME", None)
     with open(log_path, "w") as log:
         process = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
