@@ -1,10 +1,116 @@
-"""Text-to-speech tab (placeholder until its issue lands)."""
+"""Text-to-speech tab: Piper, SpeechT5, Bark and MMS; one model at a time, or 2–4 side by side with a round trip
+through speech recognition (WER of what the recogniser hears against the text)."""
 
 from __future__ import annotations
 
-from shared import registry
-from tabs import coming
+import gradio as gr
+
+from shared import registry, tts
+from shared import tts_voices as voices
+from shared.availability import default_model
+from shared.ui import MODEL_EVENT, model_dropdown, user_errors
+
+SLOTS = 4  # players / spectrograms in the comparison
+EXAMPLES = [
+    "The quick brown fox jumps over the lazy dog. Speech synthesis has come a long way.",
+    "Please call Stella. Ask her to bring these things with her from the store: six spoons of fresh snow peas.",
+    "नमस्ते दुनिया। यह एक परीक्षण है।",
+]
+
+
+@user_errors
+def run_tts(text: str, model: str = tts.OFFLINE_VOICE, voice: str = "", language: str = "", seed: float = 0,
+            progress: gr.Progress = gr.Progress()) -> tuple:
+    speech = tts.synthesize(text, model, voice, language, int(seed or 0),
+                            progress=lambda f, d: progress(f, desc=d))
+    progress(0.97, desc="Spectrogram")
+    return tts.write_wav(speech), tts.spectrogram(speech), tts.info_markdown(speech), speech.to_json()
+
+
+@user_errors
+def run_compare(text: str, models: list[str] | None = None, seed: float = 0, asr_model: str = tts.ASR_MODEL,
+                progress: gr.Progress = gr.Progress()) -> tuple:
+    results = tts.compare(text, models, int(seed or 0), asr_model, progress=lambda f, d: progress(f, desc=d))
+    players, pictures = [], []
+    for result in results:
+        speech = result.speech
+        slug = result.model_id.replace("/", "_").replace(":", "_")
+        players.append(gr.update(value=tts.write_wav(speech, f"{slug}.wav") if speech else None, visible=True,
+                                 label=result.model_id))
+        pictures.append(gr.update(value=tts.spectrogram(speech) if speech else None, visible=True))
+    unused = range(SLOTS - len(results))
+    players += [gr.update(value=None, visible=False) for _ in unused]
+    pictures += [gr.update(value=None, visible=False) for _ in unused]
+    return (tts.compare_rows(results), *players, *pictures)
+
+
+@user_errors
+def on_model_change(model: str, text: str) -> tuple:
+    choices, default = tts.voice_choices(model)
+    is_mms = model.startswith(voices.MMS_PREFIX)
+    language = registry.get_spec(model).options.get("language", "") if is_mms else ""
+    return (gr.update(choices=choices, value=default, interactive=len(choices) > 1), tts.model_notes(model, text),
+            gr.update(value=language, visible=is_mms))
+
+
+@user_errors
+def on_language_pick(language: str, model: str) -> str | dict:
+    if not model.startswith(voices.MMS_PREFIX) or not (language or "").strip():
+        return gr.skip()
+    return voices.resolve_mms_language(language)
 
 
 def build() -> None:
-    coming.build(registry.TTS, "SpeechT5, Bark, MMS and a built-in Piper voice, side by side.")
+    default = default_model("microsoft/speecht5_tts", tts.OFFLINE_VOICE)
+    with gr.Tab("Synthesize", elem_id="tts-synthesize"):
+        with gr.Row():
+            with gr.Column():
+                text = gr.Textbox(label="Text", lines=4, value=EXAMPLES[0],
+                                  info=f"Up to {tts.MAX_CHARS} characters; long text is read sentence by sentence.")
+                model = model_dropdown(registry.TTS, default=default)
+                notes = gr.Markdown(tts.model_notes(default))
+                choices, voice_default = tts.voice_choices(default)
+                voice = gr.Dropdown(choices, value=voice_default, label="Voice", allow_custom_value=True)
+                language = gr.Dropdown(voices.mms_language_choices(), value="", allow_custom_value=True,
+                                       label="MMS language (pick, or type an ISO 639-3 code)", visible=False,
+                                       elem_id="tts-language")
+                seed = gr.Number(0, precision=0, label="Seed (Bark, VITS, SpeechT5's random voice)")
+                run = gr.Button("Speak", variant="primary")
+                gr.Examples([[example] for example in EXAMPLES], inputs=[text])
+            with gr.Column():
+                audio = gr.Audio(label="Speech (wav)", type="filepath", interactive=False, buttons=["download"],
+                                 elem_id="tts-audio")
+                info = gr.Markdown(label="Timing")
+                picture = gr.Image(label="Spectrogram", format="png", show_label=False, elem_id="tts-spectrogram")
+                details = gr.JSON(label="Details")
+        run.click(run_tts, [text, model, voice, language, seed], [audio, picture, info, details], api_name="tts",
+                  **MODEL_EVENT)
+        model.change(on_model_change, [model, text], [voice, notes, language], api_visibility="private")
+        text.blur(lambda m, t: tts.model_notes(m, t), [model, text], notes, api_visibility="private")
+        language.change(on_language_pick, [language, model], model, api_visibility="private")
+    with gr.Tab("Compare models", elem_id="tts-compare"):
+        gr.Markdown("The same text through 2–4 models with their default voices. Each result is transcribed back by a "
+                    "speech recogniser: the word error rate (WER) against your text is a number for intelligibility "
+                    "(0 = every word understood; the English recogniser only judges English).")
+        with gr.Row():
+            cmp_text = gr.Textbox(label="Text", lines=5, value=EXAMPLES[0], scale=3,
+                                  info=f"Up to {tts.MAX_CHARS_COMPARE} characters.")
+            with gr.Column(scale=2):
+                cmp_models = gr.Dropdown(registry.choices(registry.TTS), multiselect=True, max_choices=SLOTS,
+                                         value=list(dict.fromkeys([tts.OFFLINE_VOICE, default])), label="Models (2–4)")
+                with gr.Row():
+                    cmp_seed = gr.Number(0, precision=0, label="Seed", min_width=80)
+                    asr = gr.Dropdown(registry.choices(registry.ASR), value=tts.ASR_MODEL,
+                                      label="Recogniser for the WER")
+                cmp_run = gr.Button("Compare", variant="primary")
+        table = gr.Dataframe(headers=tts.COMPARE_HEADERS, interactive=False, wrap=True, label="Comparison")
+        with gr.Row():
+            players, pictures = [], []
+            for slot in range(1, SLOTS + 1):
+                with gr.Column(min_width=240):
+                    players.append(gr.Audio(type="filepath", interactive=False, visible=False, buttons=["download"],
+                                            label=f"Speech {slot}"))
+                    pictures.append(gr.Image(format="png", show_label=False, visible=False,
+                                             label=f"Spectrogram {slot}"))
+        cmp_run.click(run_compare, [cmp_text, cmp_models, cmp_seed, asr], [table, *players, *pictures],
+                      api_name="compare_tts", **MODEL_EVENT)

@@ -25,6 +25,9 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 os.environ["PYANNOTE_METRICS_ENABLED"] = "false"
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+# one BLAS/OpenMP thread per process: the test process and the launched app share 2 cores, and oversubscribed
+# OpenMP spin-waits made tiny-model runs 10-30x slower
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.pop("HF_TOKEN", None)
 ARTIFACTS = ROOT / "artifacts"
 FAKE_HF_TOKEN = "hf_FAKEadsTOKENneverSHOWN0123456789"  # the launched app gets it; no output or log may contain it
