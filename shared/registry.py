@@ -104,6 +104,7 @@ MODELS: tuple[ModelSpec, ...] = (
 )
 
 _BY_ID = {spec.id: spec for spec in MODELS}
+_MMS_ADDED: dict[str, ModelSpec] = {}  # MMS voices picked by language code at run time (see mms_tts_spec)
 if len(_BY_ID) != len(MODELS):  # pragma: no cover - guards edits to the table above
     raise RuntimeError("duplicate model id in registry")
 
@@ -113,14 +114,28 @@ class UnknownModelError(KeyError):
 
 
 def get_spec(model_id: str) -> ModelSpec:
-    try:
-        return _BY_ID[model_id]
-    except KeyError:
-        raise UnknownModelError(f"unknown model {model_id!r}: pick one from the list") from None
+    spec = _BY_ID.get(model_id) or _MMS_ADDED.get(model_id)
+    if spec is None:
+        raise UnknownModelError(f"unknown model {model_id!r}: pick one from the list")
+    return spec
+
+
+def mms_tts_spec(code: str, language_name: str) -> ModelSpec:
+    """The MMS-TTS voice of one language. Callers pass only codes validated against the MMS language list the app
+    ships (shared/data/mms_languages.tsv), so the id is always exactly facebook/mms-tts-<known code>."""
+    if not code.replace("-", "").replace("_", "").isalnum():
+        raise UnknownModelError(f"invalid MMS language code {code!r}")
+    model_id = f"facebook/mms-tts-{code}"
+    spec = _BY_ID.get(model_id) or _MMS_ADDED.get(model_id)
+    if spec is None:
+        spec = ModelSpec(model_id, TTS, "transformers", "vits", 145, "cc-by-nc-4.0", title=f"MMS TTS ({language_name})",
+                         options={"language": code})
+        _MMS_ADDED[model_id] = spec
+    return spec
 
 
 def models_for(task: str) -> list[ModelSpec]:
-    return [spec for spec in MODELS if spec.task == task]
+    return [spec for spec in (*MODELS, *_MMS_ADDED.values()) if spec.task == task]
 
 
 def hub_models() -> list[ModelSpec]:

@@ -209,10 +209,10 @@ def mms_language_choices() -> list[tuple[str, str]]:
 
 
 def resolve_mms_language(entry: str) -> str:
-    """A typed language (code, 'Name (code)' or an unambiguous name) -> an MMS model id from the registry.
+    """A typed language (code, 'Name (code)' or an unambiguous name) -> an MMS model id.
 
-    Raises UserError for unknown languages, and for real MMS languages this app does not offer (the registry is
-    the only source of loadable ids)."""
+    Raises UserError for languages not in the shipped MMS list; a listed language outside the curated registry
+    entries becomes `facebook/mms-tts-<code>` through `registry.mms_tts_spec` (never a user string as such)."""
     text = (entry or "").strip()
     names = mms_languages()
     if text.endswith(")") and "(" in text:
@@ -230,8 +230,6 @@ def resolve_mms_language(entry: str) -> str:
             raise UserError(f"{entry!r} is not an MMS-TTS language: type an ISO 639-3 code such as 'eng', 'hin' "
                             f"or 'swh' (the list has {len(names)} languages).{hint}")
     offered = offered_mms_languages()
-    if code not in offered:
-        listed = ", ".join(f"{names.get(c, c)} ({c})" for c in offered)
-        raise UserError(f"{names[code]} ({code}) exists in MMS-TTS (facebook/mms-tts-{code}), but this app only "
-                        f"offers the languages in its model list: {listed}.")
-    return offered[code]
+    if code in offered:
+        return offered[code]
+    return registry.mms_tts_spec(code, names[code]).id

@@ -57,7 +57,8 @@ def on_model_change(model: str, text: str) -> tuple:
 def on_language_pick(language: str, model: str) -> str | dict:
     if not model.startswith(voices.MMS_PREFIX) or not (language or "").strip():
         return gr.skip()
-    return voices.resolve_mms_language(language)
+    model_id = voices.resolve_mms_language(language)
+    return gr.update(choices=registry.choices(registry.TTS), value=model_id)  # a new language joins the list
 
 
 def build() -> None:

@@ -32,3 +32,14 @@ def test_unknown_model() -> None:
 
     with pytest.raises(registry.UnknownModelError):
         registry.get_spec("evil/model")
+
+
+def test_mms_language_specs_are_built_only_from_codes() -> None:
+    import pytest
+
+    spec = registry.mms_tts_spec("swh", "Swahili")
+    assert spec.id == "facebook/mms-tts-swh" and registry.get_spec("facebook/mms-tts-swh") is spec
+    assert registry.mms_tts_spec("eng", "English").id == "facebook/mms-tts-eng"
+    for bad in ("../x", "a/b", "x y", "https://evil"):
+        with pytest.raises(registry.UnknownModelError):
+            registry.mms_tts_spec(bad, "bad")

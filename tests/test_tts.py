@@ -104,8 +104,7 @@ def test_resolve_mms_language() -> None:
     assert voices.resolve_mms_language(" RUS ") == "facebook/mms-tts-rus"
     assert voices.resolve_mms_language("Hindi") == "facebook/mms-tts-hin"
     assert voices.resolve_mms_language("French (fra)") == "facebook/mms-tts-fra"
-    with pytest.raises(UserError, match=r"Swahili \(swh\) exists in MMS-TTS.*only offers"):
-        voices.resolve_mms_language("swh")
+    assert voices.resolve_mms_language("swh") == "facebook/mms-tts-swh"  # listed in MMS, not curated: added
     with pytest.raises(UserError, match="not an MMS-TTS language"):
         voices.resolve_mms_language("zzz")
     with pytest.raises(UserError, match="several MMS voices"):
@@ -259,7 +258,7 @@ def test_speecht5_uses_the_fallback_voice_offline(tiny_hf_home: Path) -> None:
 def test_mms_language_picks_the_registry_model(tiny_hf_home: Path) -> None:
     speech = tts.synthesize(HINDI, "facebook/mms-tts-eng", language="hin")
     assert speech.model_id == "facebook/mms-tts-hin" and not speech.english
-    with pytest.raises(UserError, match="exists in MMS-TTS"):
+    with pytest.raises(UserError, match="facebook/mms-tts-swh is not downloaded and the Hugging Face hub is"):
         tts.synthesize("Habari", "facebook/mms-tts-eng", language="swh")
     assert tts.synthesize("Hello", tts.OFFLINE_VOICE, language="hin").model_id == tts.OFFLINE_VOICE
 
@@ -311,7 +310,7 @@ def test_tts_api(client) -> None:
 def test_tts_api_errors(client) -> None:
     with pytest.raises(Exception, match="nothing to speak"):
         client.predict("🎉🎉", model=tts.OFFLINE_VOICE, api_name="/tts")
-    with pytest.raises(Exception, match="only offers"):
+    with pytest.raises(Exception, match="mms-tts-swh is not downloaded"):
         client.predict("Habari", model="facebook/mms-tts-eng", language="swh", api_name="/tts")
     with pytest.raises(Exception, match=r"unknown model|not in the list of choices"):
         client.predict("Hello", model="evil/repo", api_name="/tts")
