@@ -9,8 +9,10 @@ so it needs no token and no hub.
 3. embeddings: Resemblyzer's GE2E voice encoder (its shipped `pretrained.pt`) on each local speaker's frames where
    it speaks alone; the mel spectrogram is computed once for the whole file and sliced;
 4. clustering: agglomerative (average linkage, cosine distance) on the embeddings with enough clean speech, cut at
-   an exact number of speakers, clamped to min/max, or at a distance threshold. Every local speaker then goes to its
-   closest centroid, two local speakers of one window never to the same one (Hungarian assignment);
+   a distance threshold; clusters of one embedding, and small clusters close to a big one, join their nearest
+   cluster; then the closest clusters merge (or the tree is cut lower) to honour an exact number or min/max. Every
+   local speaker then goes to its closest centroid, two local speakers of one window never to the same one
+   (Hungarian assignment);
 5. reconstruction: per frame, the number of speakers (local counts averaged over the overlapping windows) picks the
    most active global speakers; runs of frames become turns.
 """
@@ -42,7 +44,14 @@ MEL_HOP = 160  # Resemblyzer: 40 mel bands every 10 ms, partial utterances of 16
 PARTIAL_FRAMES = 160
 MIN_EMBED_FRAMES = 30  # a local speaker needs 0.3 s of speech to get an embedding at all
 MIN_CLEAN_FRAMES = 150  # ... and 1.5 s of speech alone to take part in clustering
-THRESHOLD = 0.27  # cosine distance between cluster averages (tuned on sample.wav and Piper voices, see tests)
+# Average-linkage cosine distance at which clusters stop merging. Resemblyzer separates the two telephone speakers
+# of pyannote's sample.wav only narrowly: they merge at 0.195-0.22 (alone, mixed with other voices, tiled), while one
+# speaker's own windows merge below 0.165; unrelated voices (film clips, Piper) are 0.3-0.55 apart.
+THRESHOLD = 0.18
+MIN_CLUSTER_SIZE = 2  # a lone embedding is one odd window, not a speaker
+# a cluster holding under 10% of the embeddings must be 0.3 away to stay a speaker (see _merge_minor)
+MINOR_SHARE = 0.1
+MINOR_THRESHOLD = 0.3
 TARGET_DBFS = -30.0
 MIN_GAP_S = 0.1  # gaps shorter than this inside one speaker's speech are filled
 MIN_TURN_S = 0.1  # shorter turns are dropped
@@ -92,12 +101,22 @@ class OfflineDiarizer:
         duration = len(samples) / SAMPLE_RATE
         return frames_to_turns(frames, duration)
 
+    def warm_up(self) -> None:
+        """First calls of onnxruntime and torch are slow; pay that at load time rather than in the first request."""
+        import torch
+
+        silence = np.zeros(WINDOW_SAMPLES, np.float32)
+        self.segment(silence, np.ones(_num_frames(len(silence)), bool))
+        with torch.inference_mode():
+            self._encoder(torch.zeros(1, PARTIAL_FRAMES, 40, device=self.device))
+        resemblyzer_mel(silence[:SAMPLE_RATE])
+
     def segment(self, samples: np.ndarray, speech_mask: np.ndarray, progress: Progress = _no_progress
                 ) -> LocalSegmentation:
         num_frames = len(speech_mask)
         frames_per_window = (WINDOW_SAMPLES - FRAME_SPAN) // FRAME_HOP
         last_start = max(0, num_frames - frames_per_window)
-        starts = list(range(0, last_start, STEP_FRAMES)) + [last_start]
+        starts = [*range(0, last_start, STEP_FRAMES), last_start]
         activity = np.zeros((len(starts), frames_per_window, 3), dtype=np.int8)
         # windows without any speech are not run: their activity stays zero
         todo = [index for index, start in enumerate(starts) if speech_mask[start:start + frames_per_window].any()]
@@ -109,16 +128,15 @@ class OfflineDiarizer:
                 chunks[row, 0, :len(piece)] = piece
             log_probs = self._segmentation.run(None, {"input": chunks})[0]
             activity[batch] = POWERSET[log_probs[:, :frames_per_window].argmax(-1)]
-            progress(0.05 + 0.5 * (done + 1) * BATCH / max(1, len(todo)), "Local segmentation (segmentation-3.0)")
+            progress(0.05 + 0.5 * min(1.0, (done + 1) * BATCH / len(todo)), "Local segmentation (segmentation-3.0)")
         return LocalSegmentation(activity, np.asarray(starts), num_frames)
 
     def embed(self, samples: np.ndarray, segmentation: LocalSegmentation) -> tuple[np.ndarray, np.ndarray]:
         """One embedding per (window, local speaker) from the frames where it speaks alone (NaN when too little);
         also how many clean 10 ms frames each had."""
         import torch
-        from resemblyzer.audio import wav_to_mel_spectrogram
 
-        mel = wav_to_mel_spectrogram(_louder(samples, segmentation))  # (frames, 40), linear power
+        mel = resemblyzer_mel(_louder(samples, segmentation))
         mel_frames = len(mel)
         # global segmentation frame under each mel frame's centre
         seg_of_mel = np.clip(np.round((np.arange(mel_frames) * MEL_HOP - FRAME_SPAN / 2) / FRAME_HOP), 0,
@@ -161,6 +179,15 @@ class OfflineDiarizer:
         return embeddings, clean_frames
 
 
+def resemblyzer_mel(samples: np.ndarray) -> np.ndarray:
+    """Resemblyzer's input: 40-band mel power (not log), 25 ms Hann windows every 10 ms, as (frames, 40). The same
+    numbers as its librosa call, via the app's numpy STFT (librosa's first call costs seconds of JIT)."""
+    from shared.dsp import mel_filterbank, stft_power
+
+    spec = stft_power(samples, SAMPLE_RATE, 400, MEL_HOP)
+    return np.ascontiguousarray((mel_filterbank(SAMPLE_RATE, 400, 40, 0.0, SAMPLE_RATE / 2) @ spec.power).T)
+
+
 def _louder(samples: np.ndarray, segmentation: LocalSegmentation) -> np.ndarray:
     """Resemblyzer's encoder was trained on speech raised to -30 dBFS (never lowered); its mel is linear power, so
     the level matters. The level is measured where someone speaks, not over silences."""
@@ -180,7 +207,7 @@ def _partials(frames: np.ndarray) -> list[np.ndarray]:
     """Cut concatenated mel frames into 1.6 s partials (the last ends at the end); short ones are tiled to 1.6 s."""
     if len(frames) < PARTIAL_FRAMES:
         return [np.resize(frames, (PARTIAL_FRAMES, frames.shape[1]))]
-    starts = list(range(0, len(frames) - PARTIAL_FRAMES, PARTIAL_FRAMES)) + [len(frames) - PARTIAL_FRAMES]
+    starts = [*range(0, len(frames) - PARTIAL_FRAMES, PARTIAL_FRAMES), len(frames) - PARTIAL_FRAMES]
     return [frames[start:start + PARTIAL_FRAMES] for start in starts]
 
 
@@ -233,17 +260,20 @@ def cluster(embeddings: np.ndarray, clean_frames: np.ndarray, activity: np.ndarr
     if len(vectors) == 1:
         labels = np.zeros(1, dtype=int)
     else:
+        from scipy.spatial.distance import cdist
+
+        distances = cdist(vectors, vectors, "cosine")
         tree = linkage(vectors, method="average", metric="cosine")
-        if num_speakers:
-            labels = fcluster(tree, num_speakers, criterion="maxclust") - 1
-        else:
-            labels = fcluster(tree, threshold, criterion="distance") - 1
-            found = labels.max() + 1
-            wanted = int(np.clip(found, min_speakers or 1, max_speakers or found))
-            if wanted != found:
-                labels = fcluster(tree, wanted, criterion="maxclust") - 1
-    centroids = np.stack([vectors[labels == label].mean(axis=0) for label in range(labels.max() + 1)])
-    centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
+        floor = num_speakers or min_speakers or 1
+        labels = fcluster(tree, threshold, criterion="distance") - 1
+        labels = _merge_minor(distances, _drop_crumbs(vectors, labels, floor), floor)
+        found = labels.max() + 1
+        wanted = num_speakers or int(np.clip(found, min_speakers or 1, max_speakers or found))
+        if wanted < found:  # keep merging the closest clusters (what the tree does, minus the crumbs set aside)
+            labels = _merge_closest(distances, labels, wanted)
+        elif wanted > found:
+            labels = fcluster(tree, min(wanted, len(vectors)), criterion="maxclust") - 1
+    centroids = _centroids(vectors, labels)
     for window in range(windows):
         local = np.flatnonzero(usable[window])
         if len(local) == 0:
@@ -254,6 +284,64 @@ def cluster(embeddings: np.ndarray, clean_frames: np.ndarray, activity: np.ndarr
         for row in set(range(len(local))) - set(rows):  # more local speakers than clusters
             assignment[window, local[row]] = int(similarity[row].argmax())
     return assignment
+
+
+def _centroids(vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    centroids = np.stack([vectors[labels == label].mean(axis=0) for label in range(labels.max() + 1)])
+    return centroids / np.linalg.norm(centroids, axis=1, keepdims=True)
+
+
+def _drop_crumbs(vectors: np.ndarray, labels: np.ndarray, keep_at_least: int) -> np.ndarray:
+    """A cluster of fewer than MIN_CLUSTER_SIZE embeddings is usually one noisy window, not a speaker: its members
+    join the closest big cluster (as pyannote's min_cluster_size), unless that leaves too few speakers."""
+    sizes = np.bincount(labels)
+    big = np.flatnonzero(sizes >= MIN_CLUSTER_SIZE)
+    if len(big) == len(sizes) or len(big) < keep_at_least or len(big) == 0:
+        return labels
+    centroids = _centroids(vectors, labels)[big]
+    closest = big[np.argmax(vectors @ centroids.T, axis=1)]
+    merged = np.where(np.isin(labels, big), labels, closest)
+    return np.unique(merged, return_inverse=True)[1]
+
+
+def _cluster_distances(distances: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Average-linkage distance between every pair of clusters (inf on the diagonal)."""
+    count = labels.max() + 1
+    between = np.full((count, count), np.inf)
+    for a in range(count):
+        for b in range(a + 1, count):
+            between[a, b] = between[b, a] = distances[np.ix_(labels == a, labels == b)].mean()
+    return between
+
+
+def _merge_closest(distances: np.ndarray, labels: np.ndarray, wanted: int) -> np.ndarray:
+    while labels.max() + 1 > wanted:
+        between = _cluster_distances(distances, labels)
+        a, b = np.unravel_index(np.argmin(between), between.shape)
+        labels = np.unique(np.where(labels == b, a, labels), return_inverse=True)[1]
+    return labels
+
+
+def _merge_minor(distances: np.ndarray, labels: np.ndarray, keep_at_least: int) -> np.ndarray:
+    """A cluster with under MINOR_SHARE of the embeddings must be clearly apart (MINOR_THRESHOLD) to stay a speaker
+    of its own: otherwise it is a few windows of a known voice that came out different (a louder passage, a
+    mis-segmented window) and joins its nearest cluster. Distinct minor voices (0.3-0.55 away) are kept."""
+    merged = True
+    while merged and labels.max() + 1 > keep_at_least:
+        merged = False
+        sizes = np.bincount(labels)
+        for minor in np.argsort(sizes, kind="stable"):
+            if sizes[minor] >= MINOR_SHARE * len(labels):
+                break
+            members = labels == minor
+            to_others = {other: distances[np.ix_(members, labels == other)].mean()
+                         for other in range(len(sizes)) if other != minor}
+            nearest = min(to_others, key=lambda other: to_others[other])
+            if to_others[nearest] < MINOR_THRESHOLD:
+                labels = np.unique(np.where(members, nearest, labels), return_inverse=True)[1]
+                merged = True
+                break
+    return labels
 
 
 def reconstruct(segmentation: LocalSegmentation, assignment: np.ndarray, count: np.ndarray) -> np.ndarray:
@@ -336,6 +424,5 @@ def load_offline_diarizer(spec: ModelSpec, placement: Placement, options: dict) 
     device = placement.device if placement.device in ("cpu", "cuda") else "cpu"
     encoder = VoiceEncoder(device=torch.device(device), verbose=False).eval()
     diarizer = OfflineDiarizer(session, encoder, device)
-    diarizer.embed(np.zeros(SAMPLE_RATE, np.float32), LocalSegmentation(np.zeros((0, 589, 3), np.int8),
-                                                                        np.zeros(0, int), 60))
+    diarizer.warm_up()
     return diarizer
