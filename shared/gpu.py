@@ -61,3 +61,14 @@ def audio_seconds(path: str | None) -> float:
         return float(sf.info(path).duration)
     except Exception:  # formats libsndfile cannot read get a neutral estimate
         return 60.0
+
+
+def estimate_from_audio(audio: str | None = None, *args: Any, **kwargs: Any) -> float:
+    """GPU seconds for an audio handler: warm-up plus a share of the audio's length (long-form, diarization)."""
+    return 20 + 0.25 * audio_seconds(audio)
+
+
+def estimate_from_text(text: str | None = None, model: str = "", *args: Any, **kwargs: Any) -> float:
+    """GPU seconds for speech synthesis: Bark generates slowly (three models, token by token)."""
+    per_char = 0.5 if "bark" in (model or "") else 0.05
+    return 20 + per_char * len(text or "")

@@ -13,6 +13,7 @@ from shared import registry
 from shared.audio import load_audio
 from shared.diarize import OFFLINE_ASR, OFFLINE_DIARIZER
 from shared.errors import UserError
+from shared.gpu import estimate_from_audio, gpu_task
 from shared.ui import MODEL_EVENT, audio_input, model_dropdown, user_errors
 
 MAX_RTTM_BYTES = 5 * 2**20
@@ -31,6 +32,7 @@ def _read_rttm(path: str | None) -> str | None:
 
 
 @user_errors
+@gpu_task(estimate_from_audio)
 def run_diarize(audio: str | None, model: str = OFFLINE_DIARIZER, num_speakers: float | None = None,
                 min_speakers: float | None = None, max_speakers: float | None = None,
                 reference_rttm: str | None = None, hf_token: str = "",
@@ -49,6 +51,7 @@ def run_diarize(audio: str | None, model: str = OFFLINE_DIARIZER, num_speakers: 
 
 
 @user_errors
+@gpu_task(estimate_from_audio)
 def run_who_said_what(audio: str | None, model: str = OFFLINE_DIARIZER, asr_model: str = OFFLINE_ASR,
                       num_speakers: float | None = None, min_speakers: float | None = None,
                       max_speakers: float | None = None, speaker_names: str = "", turns: list | None = None,

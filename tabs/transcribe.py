@@ -9,6 +9,7 @@ from shared import registry
 from shared.asr_views import compare_rows, ctc_view_markdown, ctc_view_rows, info_markdown, write_outputs
 from shared.audio import load_audio, resample
 from shared.availability import default_model
+from shared.gpu import estimate_from_audio, gpu_task
 from shared.transcribe import LANGUAGES, TIMESTAMPS, TranscribeOptions, transcribe
 from shared.ui import MODEL_EVENT, audio_input, example_paths, model_dropdown, user_errors
 
@@ -23,6 +24,7 @@ def _options(language: str, task: str, timestamps: str, beam_size: float) -> Tra
 
 
 @user_errors
+@gpu_task(estimate_from_audio)
 def run_transcribe(audio: str | None, model: str = OFFLINE, language: str = "auto", task: str = "transcribe",
                    timestamps: str = "segment", beam_size: float = 1,
                    progress: gr.Progress = gr.Progress()) -> tuple:
@@ -46,6 +48,7 @@ def play_segment(audio: str | None, rows: list, event: gr.SelectData) -> tuple[i
 
 
 @user_errors
+@gpu_task(estimate_from_audio)
 def run_compare(audio: str | None, models: list[str] | None = None, reference: str = "",
                 progress: gr.Progress = gr.Progress()) -> tuple:
     models = list(dict.fromkeys(models or []))

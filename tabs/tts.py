@@ -8,6 +8,7 @@ import gradio as gr
 from shared import registry, tts
 from shared import tts_voices as voices
 from shared.availability import default_model
+from shared.gpu import estimate_from_text, gpu_task
 from shared.ui import MODEL_EVENT, model_dropdown, user_errors
 
 SLOTS = 4  # players / spectrograms in the comparison
@@ -19,6 +20,7 @@ EXAMPLES = [
 
 
 @user_errors
+@gpu_task(estimate_from_text)
 def run_tts(text: str, model: str = tts.OFFLINE_VOICE, voice: str = "", language: str = "", seed: float = 0,
             progress: gr.Progress = gr.Progress()) -> tuple:
     speech = tts.synthesize(text, model, voice, language, int(seed or 0),
@@ -28,6 +30,7 @@ def run_tts(text: str, model: str = tts.OFFLINE_VOICE, voice: str = "", language
 
 
 @user_errors
+@gpu_task(estimate_from_text)
 def run_compare(text: str, models: list[str] | None = None, seed: float = 0, asr_model: str = tts.ASR_MODEL,
                 progress: gr.Progress = gr.Progress()) -> tuple:
     results = tts.compare(text, models, int(seed or 0), asr_model, progress=lambda f, d: progress(f, desc=d))

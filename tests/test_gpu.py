@@ -58,3 +58,26 @@ def test_no_op_elsewhere(fake_spaces: FakeSpaces, monkeypatch: pytest.MonkeyPatc
     monkeypatch.delenv("SPACES_ZERO_GPU", raising=False)
     assert gpu.gpu_task(lambda *a: 10)(handler) is handler
     assert fake_spaces.calls == []
+
+
+def test_app_handlers_run_under_zero_gpu(fake_spaces: FakeSpaces, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With ZeroGPU on, the tabs' model-bound handlers are wrapped at import and report input-based durations."""
+    import importlib
+
+    from shared.ui import EXAMPLES_DIR
+
+    monkeypatch.setenv("SPACES_ZERO_GPU", "true")
+    import tabs.transcribe
+    import tabs.tts
+
+    try:
+        transcribe_tab = importlib.reload(tabs.transcribe)
+        tts_tab = importlib.reload(tabs.tts)
+        text = transcribe_tab.run_transcribe(str(EXAMPLES_DIR / "speech_piper.wav"), "offline:whisper-tiny.en")[0]
+        assert "lazy dog" in text
+        tts_tab.run_tts("Hello there.", "offline:piper-en_US-joe-medium")
+        assert fake_spaces.calls == [gpu.clamp_duration(20 + 0.25 * 5.33), gpu.clamp_duration(20 + 0.05 * 12)]
+    finally:
+        monkeypatch.delenv("SPACES_ZERO_GPU")
+        importlib.reload(tabs.transcribe)
+        importlib.reload(tabs.tts)
