@@ -52,7 +52,7 @@ class TranscribeOptions:
     task: str = "transcribe"  # or "translate" (into English)
     timestamps: str = "segment"  # "none", "segment" or "word"
     beam_size: int = 1
-    batch_size: int = 4  # 30 s windows decoded together for long-form Whisper
+    batch_size: int | None = None  # 30 s windows decoded together (None: 8 on GPU, 1 on CPU, where batching lost)
     detect_silence: bool = True
 
 
@@ -216,7 +216,8 @@ def _whisper_pipeline(pipe: Any, samples: np.ndarray, model_id: str, options: Tr
     duration = len(samples) / SAMPLE_RATE
     kwargs: dict[str, Any] = {"return_timestamps": "word" if options.timestamps == "word" else True}
     if duration > 30:
-        kwargs.update(chunk_length_s=30, batch_size=options.batch_size)
+        batch_size = options.batch_size or (1 if pipe.model.device.type == "cpu" else 8)
+        kwargs.update(chunk_length_s=30, batch_size=batch_size)
     language, probability = (options.language, None) if options.language or not multilingual else \
         detect_language(pipe, samples)
     progress(0.2, f"Decoding {max(1, int(np.ceil(duration / 30)))} window(s) with Whisper")
