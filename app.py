@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import os
 
@@ -22,8 +23,33 @@ from tabs import classify, diarize, settings, transcribe, tts, visualize, zero_s
 TITLE = "Audio Demo Suite"
 
 
+def _memoize_gradio_playable_check() -> None:
+    """Gradio runs ffprobe on every example audio while building the page (about 20 runs for the same 6 files,
+    over a second of start-up). Same file, same answer: remember it per (path, size, mtime)."""
+    from gradio import processing_utils
+
+    check = getattr(processing_utils, "audio_is_playable", None)
+    if check is None or hasattr(check, "cache_info"):
+        return
+
+    @functools.lru_cache(maxsize=512)
+    def playable(path: str, size: int, mtime: float) -> bool:
+        return check(path)
+
+    def audio_is_playable(path: str) -> bool:
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return check(path)
+        return playable(path, stat.st_size, stat.st_mtime)
+
+    audio_is_playable.cache_info = playable.cache_info  # type: ignore[attr-defined]
+    processing_utils.audio_is_playable = audio_is_playable
+
+
 def build_demo() -> gr.Blocks:
     start_hub_probe()
+    _memoize_gradio_playable_check()
     with gr.Blocks(title=TITLE, delete_cache=(1800, 3600)) as demo:  # hourly, drop files older than an hour
         gr.Markdown(f"# {TITLE}\nDrop in a sound or type a sentence; see, hear and compare what audio models do "
                     "with it.")

@@ -5,11 +5,14 @@ resolution before drawing (min/max envelopes, max-pooled spectrogram columns): t
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from shared.dsp import Spectrogram, mel_frequencies, power_to_db
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 DISPLAY_COLUMNS = 1000  # time columns kept for drawing: about the plot width in pixels
 FIGSIZE = (10, 3.2)
@@ -19,6 +22,9 @@ _FREQ_TICKS = (20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100
 
 
 def new_figure(figsize: tuple[float, float] = FIGSIZE) -> Figure:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # imported on first plot: faster app start-up
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=figsize, dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     return fig
