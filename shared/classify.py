@@ -14,9 +14,9 @@ Choices worth knowing:
 - One run. Every window goes through the feature extractor and the model in batches (`BATCH_SIZE`), not one
   pipeline call per window. The clip-level scores come from the same run: when the whole clip fits the model's
   input (≤ its input length; ≤ `WHOLE_CLIP_MAX_S` for wav2vec2-style models that take any length) it is one more
-  item of the batch, exactly what the pipeline would give; when it is longer, the window scores are aggregated —
-  max over windows for sigmoid models ("this sound occurs somewhere"), mean for softmax models (still a
-  distribution).
+  item of the batch (or the single window, when one window already covers it), exactly what the pipeline would
+  give; when it is longer, the window scores are aggregated — max over windows for sigmoid models ("this sound
+  occurs somewhere"), mean for softmax models (still a distribution).
 - Silence. A clip, or a window, whose RMS stays below `SILENCE_DBFS` (-60 dBFS, `shared.audio.is_silent`) is not
   sent to the model: a silent clip answers "no sound events" instead of inventing labels, silent windows show as
   gaps in the timeline.
@@ -38,6 +38,7 @@ from shared.loader import ModelLoader, get_loader
 from shared.plots import CMAP, new_figure, to_rgb
 from shared.registry import CLASSIFY, get_spec
 from shared.results import new_result_path, write_json
+from shared.timing import timing_line
 
 SAMPLE_RATE = 16_000  # every classifier in the registry takes 16 kHz; others are resampled to their own rate
 SILENCE_DBFS = -60.0
@@ -53,7 +54,7 @@ NO_EVENTS = "No sound events (the clip is silent)"
 Progress = Callable[[float, str], None]
 
 
-def _no_progress(fraction: float, desc: str) -> None:
+def no_progress(fraction: float, desc: str) -> None:
     pass
 
 
@@ -155,7 +156,7 @@ def _min_length(samples: np.ndarray, sample_rate: int) -> np.ndarray:
 
 
 def batched_forward(items: list[np.ndarray], batch_size: int, fixed_size: bool,
-                    run_batch: Callable[[list[np.ndarray]], np.ndarray], progress: Progress = _no_progress,
+                    run_batch: Callable[[list[np.ndarray]], np.ndarray], progress: Progress = no_progress,
                     desc: str = "Classifying windows") -> np.ndarray:
     """Run `run_batch` over `items` in batches and return the rows in the input order. Feature extractors that
     pad to a fixed size take any mix of lengths; for the others, items are grouped by length so nothing is padded
@@ -249,7 +250,7 @@ def top_labels(scores: np.ndarray, labels: list[str], k: int) -> list[tuple[str,
 
 
 def classify(clip: AudioClip, model_id: str, window_s: float = 2.0, hop_s: float = 1.0, *,
-             loader: ModelLoader | None = None, progress: Progress = _no_progress) -> ClassifyResult:
+             loader: ModelLoader | None = None, progress: Progress = no_progress) -> ClassifyResult:
     """Clip-level scores and the sound events over time, from one batched pass over the windows."""
     spec = get_spec(model_id)
     if spec.task != CLASSIFY:
@@ -277,13 +278,14 @@ def classify(clip: AudioClip, model_id: str, window_s: float = 2.0, hop_s: float
         items = [_min_length(samples[w.start:w.end], rate) for w in windows if not w.silent]
         duration = len(samples) / rate
         whole_clip = duration <= (input_s or WHOLE_CLIP_MAX_S) + 1e-6
-        if whole_clip:
+        extra = whole_clip and len(windows) > 1  # a single window already is the whole clip
+        if extra:
             items.append(_min_length(samples, rate))
         logits = batched_forward(items, BATCH_SIZE, input_s is not None, _classifier_batch(pipe, rate), progress)
         compute_s = time.perf_counter() - start
     scores = apply_activation(logits, activation) if items else np.zeros((0, len(labels)))
     window_scores = np.full((len(windows), len(labels)), np.nan)
-    window_scores[[i for i, w in enumerate(windows) if not w.silent]] = scores[: len(scores) - whole_clip]
+    window_scores[[i for i, w in enumerate(windows) if not w.silent]] = scores[: len(scores) - extra]
     audible = window_scores[~np.isnan(window_scores[:, 0])]
     clip_scores: np.ndarray | None
     if whole_clip:
@@ -301,7 +303,7 @@ def classify(clip: AudioClip, model_id: str, window_s: float = 2.0, hop_s: float
 
 def compare_classifiers(clip: AudioClip, model_ids: list[str], window_s: float = 2.0, hop_s: float = 1.0, *,
                         loader: ModelLoader | None = None,
-                        progress: Progress = _no_progress) -> list[ClassifyResult]:
+                        progress: Progress = no_progress) -> list[ClassifyResult]:
     model_ids = list(dict.fromkeys(model_ids))
     if not 1 <= len(model_ids) <= 3:
         raise UserError("Choose one to three classifiers to compare.")
@@ -315,7 +317,27 @@ def compare_classifiers(clip: AudioClip, model_ids: list[str], window_s: float =
 
 
 # ---- views -----------------------------------------------------------------------------------------------------
-COMPARE_HEADERS = ["model", "top labels", "scores", "clip scores from", "compute (s)", "RTF", "load (s)", "device"]
+def windows_phrase(windows: list[Window], window_s: float, hop_s: float) -> str:
+    silent = sum(w.silent for w in windows)
+    text = f"{len(windows)} window{'s' * (len(windows) != 1)} of {window_s:g} s every {hop_s:g} s"
+    return text + (f" ({silent} silent)" if silent else "")
+
+
+def info_markdown(result: ClassifyResult) -> str:
+    lines = [timing_line(result.device, result.dtype, result.compute_s, result.audio_s, result.load_s)]
+    if result.silent:
+        lines.append(f"No sound events: the clip is silent (RMS below {SILENCE_DBFS:g} dBFS), so no labels are "
+                     "given and the model was not run." if result.clip_method.startswith("silent") else
+                     f"No sound events: every window is silent (RMS below {SILENCE_DBFS:g} dBFS).")
+    else:
+        meaning = "independent per label (multi-label)" if result.activation == "sigmoid" else "they sum to 1"
+        lines.append(f"Scores: **{result.activation}** — {meaning}. Clip scores from {result.clip_method}; "
+                     f"{windows_phrase(result.windows, result.window_s, result.hop_s)}.")
+    lines += [f"Note: {note}." for note in result.notes]
+    return "\n\n".join(lines)
+
+
+COMPARE_HEADERS = ["model", "top labels", "compute (s)", "RTF", "load (s)", "device", "scores", "clip scores from"]
 
 
 def compare_rows(results: list[ClassifyResult], k: int) -> list[list[Any]]:
@@ -323,9 +345,8 @@ def compare_rows(results: list[ClassifyResult], k: int) -> list[list[Any]]:
     for result in results:
         top = result.top_k(k)
         rows.append([result.model_id, " · ".join(f"{label} {score:.2f}" for label, score in top) or NO_EVENTS,
-                     result.activation or "—", result.clip_method, round(result.compute_s, 3),
-                     round(result.real_time_factor, 4), round(result.load_s, 2),
-                     f"{result.device} / {result.dtype}"])
+                     round(result.compute_s, 3), round(result.real_time_factor, 4), round(result.load_s, 2),
+                     f"{result.device} / {result.dtype}", result.activation or "—", result.clip_method])
     return rows
 
 
@@ -355,8 +376,10 @@ def timeline_labels(window_scores: np.ndarray, labels: list[str], max_rows: int 
 
 
 def timeline_image(window_scores: np.ndarray, labels: list[str], windows: list[Window], duration_s: float,
-                   rows: list[int], title: str, colorbar_label: str = "score") -> np.ndarray:
-    """Label × time heatmap: one column per window, centred on it and one hop wide; silent windows grey."""
+                   rows: list[int], title: str, colorbar_label: str = "score",
+                   vmax: float | None = 1.0) -> np.ndarray:
+    """Label × time heatmap: one column per window, centred on it and one hop wide; silent windows grey.
+    `vmax=None` scales the colours to the largest score drawn (softmax over many labels stays far below 1)."""
     import matplotlib
 
     fig = new_figure((10, 1.4 + 0.27 * max(len(rows), 1)))
@@ -369,7 +392,9 @@ def timeline_image(window_scores: np.ndarray, labels: list[str], windows: list[W
     edges = np.concatenate([[0.0], (centres[:-1] + centres[1:]) / 2, [duration_s]])
     values = np.ma.masked_invalid(window_scores[:, rows].T)
     cmap = matplotlib.colormaps[CMAP].with_extremes(bad="#d9d9d9")
-    mesh = ax.pcolormesh(edges, np.arange(len(rows) + 1), values, cmap=cmap, vmin=0.0, vmax=1.0, shading="flat")
+    if vmax is None:
+        vmax = max(float(values.max()) if values.count() else 1.0, 1e-6)
+    mesh = ax.pcolormesh(edges, np.arange(len(rows) + 1), values, cmap=cmap, vmin=0.0, vmax=vmax, shading="flat")
     ax.set_yticks(np.arange(len(rows)) + 0.5, [_short(labels[i]) for i in rows])
     ax.invert_yaxis()
     ax.set(xlim=(0, duration_s), xlabel="time (s)", title=title)
@@ -378,15 +403,18 @@ def timeline_image(window_scores: np.ndarray, labels: list[str], windows: list[W
 
 
 def _short(label: str, limit: int = 32) -> str:
-    return label if len(label) <= limit else label[: limit - 1] + "…"
+    """Shortened for a tick label, and "$" escaped: matplotlib would read "$...$" in a user's label as math."""
+    label = label if len(label) <= limit else label[: limit - 1] + "…"
+    return label.replace("$", r"\$")
 
 
 def classify_timeline_image(result: ClassifyResult) -> np.ndarray:
     kind = "sigmoid: independent" if result.activation == "sigmoid" else "softmax: sums to 1 over all labels"
-    title = (f"Sound events over time — {result.window_s:g} s windows every {result.hop_s:g} s "
-             f"({result.model_id}, {kind})")
+    title = (f"Sound events over time — {result.window_s:g} s windows every {result.hop_s:g} s · {result.model_id}\n"
+             f"{kind}")
     rows = timeline_labels(result.window_scores, result.labels)
-    return timeline_image(result.window_scores, result.labels, result.windows, result.audio_s, rows, title)
+    return timeline_image(result.window_scores, result.labels, result.windows, result.audio_s, rows, title,
+                          vmax=1.0 if result.activation == "sigmoid" else None)
 
 
 def write_outputs(result: ClassifyResult, k: int) -> list[str]:

@@ -8,9 +8,10 @@ windows, silence gate) → forward (text embeddings, cached; audio embeddings of
   `str.format`, which would interpret braces in what the user typed.
 - Text embeddings are cached per (model, device, dtype, template, labels) in `TEXT_EMBEDDINGS` (LRU, with a
   hit/miss counter), so asking about the same labels again only runs the audio tower.
-- Clip-level scores: a clip up to the model's input length (10 s) is one more item of the batched pass (CLAP pads
-  it by repeating it, as the pipeline does); a longer clip uses the mean of its windows' audio embeddings
-  (re-normalised), rather than CLAP's random 10 s crop, so the answer is deterministic.
+- Clip-level scores: a clip up to the model's input length (10 s) is one more item of the batched pass, or the
+  single window when one covers it (CLAP pads it by repeating it, as the pipeline does); a longer clip uses the
+  mean of its windows' audio embeddings (re-normalised), rather than CLAP's random 10 s crop, so the answer is
+  deterministic.
 - `is_longer` (the fused model's switch for its 4-view fusion input) is set from the real lengths — the feature
   extractor otherwise marks a random item "longer" when none is — so results do not change from call to call.
 - Silence (RMS below -60 dBFS, `shared.audio.is_silent`): "no sound events", the model is not run.
@@ -37,18 +38,20 @@ from shared.classify import (
     SILENCE_DBFS,
     Progress,
     Window,
-    _no_progress,
     batched_forward,
     check_window,
     effective_window,
     input_seconds,
     make_windows,
+    no_progress,
     timeline_image,
+    windows_phrase,
 )
 from shared.errors import UserError
 from shared.loader import ModelLoader, get_loader
 from shared.registry import ZERO_SHOT, get_spec
 from shared.results import new_result_path, write_json
+from shared.timing import timing_line
 
 SAMPLE_RATE = 48_000  # CLAP's feature extractors; other rates are resampled to the model's own
 DEFAULT_TEMPLATE = "This is a sound of {}."
@@ -88,10 +91,9 @@ def parse_labels(text: str | list[str] | None) -> list[str]:
                         "single label would always get 100%.")
     if len(labels) > MAX_LABELS:
         raise UserError(f"{len(labels)} labels is more than the limit of {MAX_LABELS}.")
-    too_long = [label for label in labels.values() if len(label) > MAX_LABEL_CHARS]
-    if too_long:
-        raise UserError(f"Labels can be at most {MAX_LABEL_CHARS} characters; this one has {len(too_long[0])}: "
-                        f"{too_long[0][:40]!r}…")
+    for number, label in enumerate(labels.values(), start=1):
+        if len(label) > MAX_LABEL_CHARS:
+            raise UserError(f"Labels can be at most {MAX_LABEL_CHARS} characters; label {number} has {len(label)}.")
     return list(labels.values())
 
 
@@ -244,7 +246,7 @@ def _audio_batch(pipe: Any, sample_rate: int) -> Callable[[list[np.ndarray]], np
 def zero_shot(clip: AudioClip, model_id: str, labels: str | list[str], template: str = DEFAULT_TEMPLATE,
               window_s: float = 3.0, hop_s: float = 1.5, *, loader: ModelLoader | None = None,
               text_cache: TextEmbeddingCache | None = TEXT_EMBEDDINGS,
-              progress: Progress = _no_progress) -> ZeroShotResult:
+              progress: Progress = no_progress) -> ZeroShotResult:
     """Scores for every label over the clip and per window. `text_cache=None` recomputes the label embeddings."""
     spec = get_spec(model_id)
     if spec.task != ZERO_SHOT:
@@ -256,7 +258,7 @@ def zero_shot(clip: AudioClip, model_id: str, labels: str | list[str], template:
     loader = loader or get_loader()
     if is_silent(clip.samples, SILENCE_DBFS):
         windows = make_windows(clip.samples, clip.sample_rate, window_s, hop_s)
-        empty = np.zeros((len(windows), len(labels)))
+        empty = np.full((len(windows), len(labels)), np.nan)
         return ZeroShotResult(model_id, labels, template, prompts, None, None, "silent clip: the model was not run",
                               windows, empty, empty, 0.0, False, window_s, hop_s, "—", "—", clip.duration_s, 0.0,
                               0.0)
@@ -280,7 +282,7 @@ def zero_shot(clip: AudioClip, model_id: str, labels: str | list[str], template:
         windows = make_windows(samples, rate, window_s, hop_s)
         items = [samples[w.start:w.end] for w in windows if not w.silent]
         whole_clip = len(samples) <= extractor.nb_max_samples
-        if whole_clip:
+        if whole_clip and len(windows) > 1:  # a single window already is the whole clip
             items.append(samples)
         audio = batched_forward(items, BATCH_SIZE, True, _audio_batch(pipe, rate), progress,
                                 desc="Embedding the audio windows") if items else np.zeros((0, text.shape[1]))
@@ -308,12 +310,27 @@ def zero_shot(clip: AudioClip, model_id: str, labels: str | list[str], template:
 
 
 # ---- views -----------------------------------------------------------------------------------------------------
+def info_markdown(result: ZeroShotResult) -> str:
+    lines = [timing_line(result.device, result.dtype, result.compute_s, result.audio_s, result.load_s)]
+    if result.silent:
+        lines.append(f"No sound events: the clip is silent (RMS below {SILENCE_DBFS:g} dBFS), so no label is "
+                     "scored.")
+    else:
+        source = "from the cache" if result.text_from_cache else "computed (cached for next time)"
+        lines.append(f"Scores: softmax over your {len(result.labels)} labels of cosine similarity × "
+                     f"{result.logit_scale:.1f} (the model's logit scale). Clip scores from {result.clip_method}; "
+                     f"{windows_phrase(result.windows, result.window_s, result.hop_s)}. "
+                     f"Label text embeddings: {source}.")
+    lines += [f"Note: {note}." for note in result.notes]
+    return "\n\n".join(lines)
+
+
 def zero_shot_timeline_image(result: ZeroShotResult) -> np.ndarray:
-    title = (f"Label × window scores — {result.window_s:g} s windows every {result.hop_s:g} s "
-             f"(softmax over your labels of CLAP's scaled cosine similarity, {result.model_id})")
+    title = (f"Label × window scores — {result.window_s:g} s windows every {result.hop_s:g} s · {result.model_id}\n"
+             "softmax over your labels of CLAP's scaled cosine similarity")
     rows = [] if result.silent else list(range(len(result.labels)))
     return timeline_image(result.window_scores, result.labels, result.windows, result.audio_s, rows, title,
-                          colorbar_label="probability")
+                          colorbar_label="probability", vmax=None)
 
 
 def timeline_rows(result: ZeroShotResult) -> list[list[Any]]:

@@ -1,11 +1,96 @@
-"""Classify tab (placeholder until its issue lands)."""
+"""Classify tab: AST and friends — top-k labels, sound events over time, and classifiers side by side."""
 
 from __future__ import annotations
 
+import gradio as gr
+
 from shared import registry
-from tabs import coming
+from shared.audio import load_audio
+from shared.classify import (
+    COMPARE_HEADERS,
+    SAMPLE_RATE,
+    classify,
+    classify_timeline_image,
+    compare_classifiers,
+    compare_rows,
+    info_markdown,
+    timeline_rows,
+    write_outputs,
+)
+from shared.gpu import estimate_from_audio, gpu_task
+from shared.ui import MODEL_EVENT, audio_input, example_paths, model_dropdown, user_errors
+
+DEFAULT_MODEL = "MIT/ast-finetuned-audioset-10-10-0.4593"
+COMPARE_DEFAULT = [DEFAULT_MODEL, "MIT/ast-finetuned-speech-commands-v2", "superb/wav2vec2-base-superb-ks"]
+EXAMPLES = ("chirp_100-8000Hz.wav", "chord_c_major.wav", "pink_noise.flac", "speech_piper.wav")
+
+
+@user_errors
+@gpu_task(estimate_from_audio)
+def run_classify(audio: str | None, model: str = DEFAULT_MODEL, top_k: float = 5, window_s: float = 2.0,
+                 hop_s: float = 1.0, progress: gr.Progress = gr.Progress()) -> tuple:
+    progress(0.0, desc="Decoding audio")
+    clip = load_audio(audio, SAMPLE_RATE)
+    result = classify(clip, model, float(window_s), float(hop_s), progress=lambda f, d: progress(f, desc=d))
+    k = int(top_k)
+    return (result.label_value(k), info_markdown(result), classify_timeline_image(result), timeline_rows(result),
+            write_outputs(result, k))
+
+
+@user_errors
+@gpu_task(estimate_from_audio)
+def run_compare(audio: str | None, models: list[str] | None = None, top_k: float = 3,
+                progress: gr.Progress = gr.Progress()) -> tuple:
+    clip = load_audio(audio, SAMPLE_RATE)
+    results = compare_classifiers(clip, list(models or COMPARE_DEFAULT), progress=lambda f, d: progress(f, desc=d))
+    values = [result.label_value(int(top_k)) for result in results]
+    return (compare_rows(results, int(top_k)), *values, *[None] * (3 - len(values)))
+
+
+def compare_slots(models: list[str] | None) -> list[gr.Label]:
+    """One result panel per chosen classifier, titled with its id (the rest hidden)."""
+    models = list(dict.fromkeys(models or []))[:3]
+    return [gr.Label(label=models[i] if i < len(models) else "", visible=i < len(models)) for i in range(3)]
 
 
 def build() -> None:
-    coming.build(registry.CLASSIFY, "Audio Spectrogram Transformer and friends: AudioSet labels, top-k, sound "
-                 "events over time.")
+    gr.Markdown("An audio classifier maps a clip to labels. **AST** (Audio Spectrogram Transformer) cuts the "
+                "log-mel spectrogram into 16×16 patches like an image; AudioSet models give independent "
+                "(sigmoid) scores for 527 sounds, single-label models (Speech Commands, SUPERB) a softmax. "
+                "Sliding windows show which sounds happen when.")
+    with gr.Tab("Labels and timeline", elem_id="classify-labels"):
+        with gr.Row():
+            with gr.Column():
+                audio = audio_input()
+                model = model_dropdown(registry.CLASSIFY, default=DEFAULT_MODEL)
+                top_k = gr.Slider(1, 20, value=5, step=1, label="Top-k labels")
+                with gr.Row():
+                    window = gr.Slider(0.25, 10, value=2.0, step=0.25, label="Window (s)")
+                    hop = gr.Slider(0.25, 10, value=1.0, step=0.25, label="Hop (s)")
+                run = gr.Button("Classify", variant="primary")
+                gr.Examples(example_paths(*EXAMPLES), inputs=[audio])
+            with gr.Column():
+                labels = gr.Label(label="Top labels")
+                info = gr.Markdown()
+        timeline = gr.Image(label="Sound events over time", format="png", show_label=False)
+        with gr.Accordion("Timeline as a table, and downloads", open=False):
+            table = gr.Dataframe(headers=["start (s)", "end (s)", "top labels"], interactive=False)
+            files = gr.File(label="Download: JSON, timeline CSV", file_count="multiple")
+        run.click(run_classify, [audio, model, top_k, window, hop], [labels, info, timeline, table, files],
+                  api_name="classify", **MODEL_EVENT)
+    with gr.Tab("Compare classifiers", elem_id="classify-compare"):
+        with gr.Row():
+            with gr.Column():
+                cmp_audio = audio_input()
+                gr.Examples(example_paths(*EXAMPLES), inputs=[cmp_audio])
+            with gr.Column():
+                cmp_models = gr.Dropdown(registry.choices(registry.CLASSIFY), value=COMPARE_DEFAULT,
+                                         multiselect=True, max_choices=3, label="Classifiers (1–3)")
+                cmp_k = gr.Slider(1, 10, value=3, step=1, label="Top-k labels")
+                cmp_run = gr.Button("Compare", variant="primary")
+        with gr.Row():
+            cmp_labels = compare_slots(COMPARE_DEFAULT)
+        cmp_table = gr.Dataframe(headers=COMPARE_HEADERS, interactive=False, label="Side by side, with timings")
+        cmp_run.click(run_compare, [cmp_audio, cmp_models, cmp_k], [cmp_table, *cmp_labels],
+                      api_name="compare_classifiers", **MODEL_EVENT)
+        cmp_models.change(compare_slots, cmp_models, cmp_labels, api_visibility="private")

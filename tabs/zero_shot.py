@@ -1,10 +1,63 @@
-"""Zero-shot tab (placeholder until its issue lands)."""
+"""Zero-shot tab: CLAP scores your own labels against the sound, over the clip and over time."""
 
 from __future__ import annotations
 
+import gradio as gr
+
 from shared import registry
-from tabs import coming
+from shared.audio import load_audio
+from shared.gpu import estimate_from_audio, gpu_task
+from shared.ui import MODEL_EVENT, audio_input, example_paths, model_dropdown, user_errors
+from shared.zero_shot import (
+    DEFAULT_LABELS,
+    DEFAULT_TEMPLATE,
+    SAMPLE_RATE,
+    info_markdown,
+    timeline_rows,
+    write_outputs,
+    zero_shot,
+    zero_shot_timeline_image,
+)
+
+DEFAULT_MODEL = "laion/clap-htsat-unfused"
+EXAMPLES = ("chirp_100-8000Hz.wav", "chord_c_major.wav", "pink_noise.flac", "speech_piper.wav")
+
+
+@user_errors
+@gpu_task(estimate_from_audio)
+def run_zero_shot(audio: str | None, labels: str = DEFAULT_LABELS, model: str = DEFAULT_MODEL,
+                  template: str = DEFAULT_TEMPLATE, window_s: float = 3.0, hop_s: float = 1.5,
+                  progress: gr.Progress = gr.Progress()) -> tuple:
+    progress(0.0, desc="Decoding audio")
+    clip = load_audio(audio, SAMPLE_RATE)
+    result = zero_shot(clip, model, labels, template, float(window_s), float(hop_s),
+                       progress=lambda f, d: progress(f, desc=d))
+    return (result.label_value(), info_markdown(result), zero_shot_timeline_image(result), timeline_rows(result),
+            write_outputs(result))
 
 
 def build() -> None:
-    coming.build(registry.ZERO_SHOT, "CLAP scores your own labels against the sound.")
+    gr.Markdown("**CLAP** embeds sound and text in one space. Type any labels: each is put into the prompt "
+                "template, and the clip is scored by how close its embedding is to each prompt's (a softmax over "
+                "your labels, so the scores sum to 1). The label embeddings are cached, so trying the same labels "
+                "on another clip only runs the audio side.")
+    with gr.Row():
+        with gr.Column():
+            audio = audio_input()
+            labels = gr.Textbox(value=DEFAULT_LABELS, lines=3, label="Candidate labels (comma or newline separated)")
+            template = gr.Textbox(value=DEFAULT_TEMPLATE, label="Prompt template ({} is replaced by each label)")
+            model = model_dropdown(registry.ZERO_SHOT, default=DEFAULT_MODEL)
+            with gr.Row():
+                window = gr.Slider(0.5, 10, value=3.0, step=0.5, label="Window (s)")
+                hop = gr.Slider(0.25, 10, value=1.5, step=0.25, label="Hop (s)")
+            run = gr.Button("Score labels", variant="primary")
+            gr.Examples(example_paths(*EXAMPLES), inputs=[audio])
+        with gr.Column():
+            scores = gr.Label(label="Label scores")
+            info = gr.Markdown()
+    timeline = gr.Image(label="Label × window scores", format="png", show_label=False)
+    with gr.Accordion("Best label per window, and downloads", open=False):
+        table = gr.Dataframe(headers=["start (s)", "end (s)", "best label"], interactive=False)
+        files = gr.File(label="Download: JSON, label × window CSV", file_count="multiple")
+    run.click(run_zero_shot, [audio, labels, model, template, window, hop], [scores, info, timeline, table, files],
+              api_name="zero_shot", **MODEL_EVENT)
