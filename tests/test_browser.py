@@ -64,3 +64,12 @@ def test_transcribe_in_the_browser(page) -> None:
     transcript = page.locator("#transcript-text textarea")
     page.wait_for_function("el => el.value.includes('lazy dog')", arg=transcript.element_handle(), timeout=60_000)
     page.screenshot(path=str(ARTIFACTS / "screenshots" / "transcribe.png"), full_page=True)
+
+
+@pytest.mark.parametrize("tab", ["Classify", "Zero-shot", "Diarize", "Text-to-speech", "Models & device"])
+def test_tab_renders(page, tab: str) -> None:
+    page.get_by_role("tab", name=tab, exact=True).click()
+    page.wait_for_timeout(800)
+    assert page.get_by_role("tab", name=tab, exact=True).get_attribute("aria-selected") == "true"
+    slug = tab.lower().replace(" & ", "-").replace(" ", "-")
+    page.screenshot(path=str(ARTIFACTS / "screenshots" / f"{slug}.png"), full_page=True)
