@@ -6,6 +6,8 @@ import gradio as gr
 
 from shared import registry
 from shared.audio import load_audio
+from shared.batch import preview, summary_columns
+from shared.batch_jobs import CLASSIFY_COLUMNS, classify_batch, estimate_batch
 from shared.classify import (
     COMPARE_HEADERS,
     SAMPLE_RATE,
@@ -17,7 +19,9 @@ from shared.classify import (
     timeline_rows,
     write_outputs,
 )
+from shared.dataset_ui import dataset_source
 from shared.gpu import estimate_from_audio, gpu_task
+from shared.streaming import info_with_label_check
 from shared.ui import MODEL_EVENT, audio_input, example_paths, model_dropdown, user_errors
 
 DEFAULT_MODEL = "MIT/ast-finetuned-audioset-10-10-0.4593"
@@ -47,6 +51,13 @@ def run_compare(audio: str | None, models: list[str] | None = None, top_k: float
     return (compare_rows(results, int(top_k)), *values, *[None] * (3 - len(values)))
 
 
+@user_errors
+@gpu_task(estimate_batch)
+def run_classify_batch(files: list[str] | None, model: str = DEFAULT_MODEL, top_k: float = 5,
+                       progress: gr.Progress = gr.Progress()) -> tuple:
+    return preview(classify_batch(files, model, int(top_k), progress=lambda f, d: progress(f, desc=d)))
+
+
 def compare_slots(models: list[str] | None) -> list[gr.Label]:
     """One result panel per chosen classifier, titled with its id (the rest hidden)."""
     models = list(dict.fromkeys(models or []))[:3]
@@ -62,6 +73,7 @@ def build() -> None:
         with gr.Row():
             with gr.Column():
                 audio = audio_input()
+                reference = dataset_source(audio, prefer="label")
                 model = model_dropdown(registry.CLASSIFY, default=DEFAULT_MODEL)
                 top_k = gr.Slider(1, 20, value=5, step=1, label="Top-k labels")
                 with gr.Row():
@@ -77,7 +89,8 @@ def build() -> None:
             table = gr.Dataframe(headers=["start (s)", "end (s)", "top labels"], interactive=False)
             files = gr.File(label="Download: JSON, timeline CSV", file_count="multiple")
         run.click(run_classify, [audio, model, top_k, window, hop], [labels, info, timeline, table, files],
-                  api_name="classify", **MODEL_EVENT)
+                  api_name="classify", **MODEL_EVENT).success(
+            info_with_label_check, [info, reference, labels], info, api_visibility="private")
     with gr.Tab("Compare classifiers", elem_id="classify-compare"):
         with gr.Row():
             with gr.Column():
@@ -94,3 +107,18 @@ def build() -> None:
         cmp_run.click(run_compare, [cmp_audio, cmp_models, cmp_k], [cmp_table, *cmp_labels],
                       api_name="compare_classifiers", **MODEL_EVENT)
         cmp_models.change(compare_slots, cmp_models, cmp_labels, api_visibility="private")
+    with gr.Tab("Batch", elem_id="classify-batch"):
+        gr.Markdown("Several files → one zip: a JSON per file (top-k and the windows over time), and "
+                    "`summary.csv`. A file that fails is listed in the summary; the others still run.")
+        with gr.Row():
+            with gr.Column():
+                batch_files = gr.File(file_count="multiple", file_types=["audio"], label="Audio files")
+                batch_model = model_dropdown(registry.CLASSIFY, default=DEFAULT_MODEL)
+                batch_k = gr.Slider(1, 20, value=5, step=1, label="Top-k labels")
+                batch_run = gr.Button("Classify all", variant="primary")
+            with gr.Column():
+                batch_info = gr.Markdown()
+                batch_zip = gr.File(label="Download: zip")
+        batch_table = gr.Dataframe(headers=summary_columns(CLASSIFY_COLUMNS), interactive=False, label="summary.csv")
+        batch_run.click(run_classify_batch, [batch_files, batch_model, batch_k], [batch_zip, batch_table, batch_info],
+                        api_name="classify_batch", **MODEL_EVENT)

@@ -11,6 +11,9 @@ from shared import diarize as dz
 from shared import diarize_views as views
 from shared import registry
 from shared.audio import load_audio
+from shared.batch import preview, summary_columns
+from shared.batch_jobs import DIARIZE_COLUMNS, diarize_batch, estimate_batch
+from shared.dataset_ui import dataset_source
 from shared.diarize import OFFLINE_ASR, OFFLINE_DIARIZER
 from shared.errors import UserError
 from shared.gpu import estimate_from_audio, gpu_task
@@ -85,11 +88,20 @@ def speaker_choices(turns: list | None) -> gr.Dropdown:
     return gr.Dropdown(choices=speakers, value=None)
 
 
+@user_errors
+@gpu_task(estimate_batch)
+def run_diarize_batch(files: list[str] | None, model: str = OFFLINE_DIARIZER, num_speakers: float | None = None,
+                      hf_token: str = "", progress: gr.Progress = gr.Progress()) -> tuple:
+    return preview(diarize_batch(files, model, num_speakers, token=hf_token or None,
+                                 progress=lambda fraction, desc: progress(fraction, desc=desc)))
+
+
 def build() -> None:
     sample = dz.pyannote_sample()
     with gr.Row():
         with gr.Column():
             audio = audio_input()
+            dataset_source(audio)
             model = model_dropdown(registry.DIARIZE, default=dz.default_diarizer())
             with gr.Row():
                 num_speakers = gr.Number(label="Exact number of speakers (0 = find out)", value=None, precision=0,
@@ -138,3 +150,19 @@ def build() -> None:
                                                 names, turns, hf_token],
                             [tagged, wsw_info, lines_table, wsw_files], api_name="who_said_what",
                             **MODEL_EVENT)
+    with gr.Accordion("Batch: several files → one zip", open=False):
+        gr.Markdown("An RTTM per file and `summary.csv`; a file that fails is listed in the summary, the others "
+                    "still run. Gated pyannote models use the token above.")
+        with gr.Row():
+            with gr.Column():
+                batch_files = gr.File(file_count="multiple", file_types=["audio"], label="Audio files")
+                batch_model = model_dropdown(registry.DIARIZE, default=dz.default_diarizer())
+                batch_speakers = gr.Number(label="Exact number of speakers (0 = find out)", value=None, precision=0,
+                                           minimum=0)
+                batch_run = gr.Button("Diarize all", variant="primary")
+            with gr.Column():
+                batch_info = gr.Markdown()
+                batch_zip = gr.File(label="Download: zip")
+        batch_table = gr.Dataframe(headers=summary_columns(DIARIZE_COLUMNS), interactive=False, label="summary.csv")
+    batch_run.click(run_diarize_batch, [batch_files, batch_model, batch_speakers, hf_token],
+                    [batch_zip, batch_table, batch_info], api_name="diarize_batch", **MODEL_EVENT)

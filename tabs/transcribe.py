@@ -9,7 +9,11 @@ from shared import registry
 from shared.asr_views import compare_rows, ctc_view_markdown, ctc_view_rows, info_markdown, write_outputs
 from shared.audio import load_audio, resample
 from shared.availability import default_model
+from shared.batch import preview, summary_columns
+from shared.batch_jobs import TRANSCRIBE_COLUMNS, estimate_batch, transcribe_batch
+from shared.dataset_ui import dataset_source
 from shared.gpu import estimate_from_audio, gpu_task
+from shared.streaming import info_with_wer
 from shared.transcribe import LANGUAGES, TIMESTAMPS, TranscribeOptions, transcribe
 from shared.ui import MODEL_EVENT, audio_input, example_paths, model_dropdown, user_errors
 
@@ -80,12 +84,22 @@ def live_step(chunk: tuple | None, buffer: tuple | None, model: str) -> tuple[st
     return text or "(listening…)", (16_000, combined)
 
 
+@user_errors
+@gpu_task(estimate_batch)
+def run_transcribe_batch(files: list[str] | None, model: str = OFFLINE, language: str = "auto",
+                         timestamps: str = "segment", progress: gr.Progress = gr.Progress()) -> tuple:
+    zip_path = transcribe_batch(files, model, _options(language, "transcribe", timestamps, 1),
+                                progress=lambda f, d: progress(f, desc=d))
+    return preview(zip_path)
+
+
 def build() -> None:
     default = default_model("openai/whisper-base", OFFLINE)
     with gr.Tab("Transcribe file", elem_id="transcribe-file"):
         with gr.Row():
             with gr.Column():
                 audio = audio_input()
+                reference_text = dataset_source(audio)
                 model = model_dropdown(registry.ASR, default=default)
                 with gr.Row():
                     language = gr.Dropdown(LANGUAGE_CHOICES, value="auto", label="Language")
@@ -108,7 +122,8 @@ def build() -> None:
             ctc_table = gr.Dataframe(headers=["frames", "time (s)", "argmax token", "what happens"],
                                      interactive=False)
         run.click(run_transcribe, [audio, model, language, task, timestamps, beam],
-                  [text, segments_json, info, table, files, ctc_md, ctc_table], api_name="transcribe", **MODEL_EVENT)
+                  [text, segments_json, info, table, files, ctc_md, ctc_table], api_name="transcribe", **MODEL_EVENT
+                  ).success(info_with_wer, [info, reference_text, text], info, api_visibility="private")
         table.select(play_segment, [audio, table], snippet, api_visibility="private")
     with gr.Tab("Live microphone"):
         gr.Markdown(f"Speak: the text grows as you talk (up to {LIVE_LIMIT_S} s). The built-in faster-whisper "
@@ -137,3 +152,21 @@ def build() -> None:
                 cmp_diff = gr.HTML()
         cmp_run.click(run_compare, [cmp_audio, cmp_models, reference], [cmp_table, cmp_diff],
                       api_name="compare_transcripts", **MODEL_EVENT)
+    with gr.Tab("Batch", elem_id="transcribe-batch"):
+        gr.Markdown("Several files → one zip: an SRT and a JSON per file, and `summary.csv`. A file that fails is "
+                    "listed in the summary; the others still run.")
+        with gr.Row():
+            with gr.Column():
+                batch_files = gr.File(file_count="multiple", file_types=["audio"], label="Audio files")
+                batch_model = model_dropdown(registry.ASR, default=default)
+                with gr.Row():
+                    batch_language = gr.Dropdown(LANGUAGE_CHOICES, value="auto", label="Language")
+                    batch_timestamps = gr.Radio(list(TIMESTAMPS), value="segment", label="Timestamps")
+                batch_run = gr.Button("Transcribe all", variant="primary")
+            with gr.Column():
+                batch_info = gr.Markdown()
+                batch_zip = gr.File(label="Download: zip")
+                batch_table = gr.Dataframe(headers=summary_columns(TRANSCRIBE_COLUMNS), interactive=False,
+                                           label="summary.csv")
+        batch_run.click(run_transcribe_batch, [batch_files, batch_model, batch_language, batch_timestamps],
+                        [batch_zip, batch_table, batch_info], api_name="transcribe_batch", **MODEL_EVENT)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from shared.audio import load_audio
+from shared.dataset_ui import dataset_source
 from shared.dsp import WINDOWS
 from shared.results import write_json
 from shared.ui import audio_input, example_paths, user_errors
@@ -39,6 +40,7 @@ def build() -> None:
     with gr.Row():
         with gr.Column(scale=1):
             audio = audio_input()
+            dataset_source(audio)
             with gr.Accordion("STFT and mel settings", open=False):
                 n_fft = gr.Dropdown(list(N_FFT_CHOICES), value=DEFAULTS.n_fft, label="n_fft (window length)")
                 hop = gr.Slider(16, 8192, value=DEFAULTS.hop_length, step=16, label="hop_length (samples)")

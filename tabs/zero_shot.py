@@ -6,7 +6,9 @@ import gradio as gr
 
 from shared import registry
 from shared.audio import load_audio
+from shared.dataset_ui import dataset_source
 from shared.gpu import estimate_from_audio, gpu_task
+from shared.streaming import info_with_label_check
 from shared.ui import MODEL_EVENT, audio_input, example_paths, model_dropdown, user_errors
 from shared.zero_shot import (
     DEFAULT_LABELS,
@@ -44,6 +46,7 @@ def build() -> None:
     with gr.Row():
         with gr.Column():
             audio = audio_input()
+            reference = dataset_source(audio, prefer="label")
             labels = gr.Textbox(value=DEFAULT_LABELS, lines=3, label="Candidate labels (comma or newline separated)")
             template = gr.Textbox(value=DEFAULT_TEMPLATE, label="Prompt template ({} is replaced by each label)")
             model = model_dropdown(registry.ZERO_SHOT, default=DEFAULT_MODEL)
@@ -60,4 +63,5 @@ def build() -> None:
         table = gr.Dataframe(headers=["start (s)", "end (s)", "best label"], interactive=False)
         files = gr.File(label="Download: JSON, label × window CSV", file_count="multiple")
     run.click(run_zero_shot, [audio, labels, model, template, window, hop], [scores, info, timeline, table, files],
-              api_name="zero_shot", **MODEL_EVENT)
+              api_name="zero_shot", **MODEL_EVENT).success(
+        info_with_label_check, [info, reference, scores], info, api_visibility="private")
