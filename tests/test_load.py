@@ -1,0 +1,51 @@
+"""Load against the launched app: mixed concurrent jobs all succeed; simultaneous first calls load a model once."""
+
+from __future__ import annotations
+
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from gradio_client import Client, handle_file
+
+from shared.ui import EXAMPLES_DIR
+from tests.conftest import ARTIFACTS
+
+SPEECH = str(EXAMPLES_DIR / "speech_piper.wav")
+CHIRP = str(EXAMPLES_DIR / "chirp_100-8000Hz.wav")
+
+
+def server_log() -> str:
+    return (ARTIFACTS / "app-server.log").read_text(errors="replace")
+
+
+def test_ten_simultaneous_first_calls_load_the_model_once(app_url: str) -> None:
+    model = "superb/hubert-large-superb-er"  # used by no other test of the launched app
+    pattern = re.compile(rf"loaded {re.escape(model)} on")
+    assert not pattern.search(server_log())
+    # download_files=False: under 10 identical concurrent requests a result-file download was seen to break off
+    # ("peer closed connection", 1 run in ~6); noted as an open problem, this test is about loading once
+    clients = [Client(app_url, verbose=False, download_files=False) for _ in range(10)]
+    jobs = [client.submit(handle_file(SPEECH), model=model, api_name="/classify") for client in clients]
+    results = [job.result(timeout=300) for job in jobs]
+    assert all(result[0]["label"] for result in results)
+    time.sleep(0.5)
+    assert len(pattern.findall(server_log())) == 1
+
+
+def test_twenty_mixed_jobs_at_once_all_succeed(app_url: str) -> None:
+    calls = [
+        (handle_file(SPEECH), {"api_name": "/visualize"}),
+        (handle_file(SPEECH), {"model": "offline:whisper-tiny.en", "api_name": "/transcribe"}),
+        (handle_file(CHIRP), {"labels": "a siren, music", "api_name": "/zero_shot"}),
+        (handle_file(SPEECH), {"model": "MIT/ast-finetuned-speech-commands-v2", "api_name": "/classify"}),
+        ("Hello there.", {"model": "offline:piper-en_US-joe-medium", "api_name": "/tts"}),
+    ] * 4
+
+    def run(call: tuple) -> object:
+        first, kwargs = call
+        return Client(app_url, verbose=False).predict(first, **kwargs)
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(run, calls))
+    assert len(results) == 20 and all(result is not None for result in results)
