@@ -63,9 +63,24 @@ def audio_seconds(path: str | None) -> float:
         return 60.0
 
 
+def model_scale(*args: Any, **kwargs: Any) -> float:
+    """1 for models up to 1 GB, growing with the size of the largest registry model among the arguments."""
+    from shared.registry import UnknownModelError, get_spec
+
+    sizes = []
+    for value in (*args, *kwargs.values()):
+        for candidate in value if isinstance(value, list | tuple) else (value,):
+            if isinstance(candidate, str):
+                try:
+                    sizes.append(get_spec(candidate).size_mb)
+                except UnknownModelError:
+                    pass
+    return max(1.0, max(sizes, default=0.0) / 1000)
+
+
 def estimate_from_audio(audio: str | None = None, *args: Any, **kwargs: Any) -> float:
-    """GPU seconds for an audio handler: warm-up plus a share of the audio's length (long-form, diarization)."""
-    return 20 + 0.25 * audio_seconds(audio)
+    """GPU seconds for an audio handler: warm-up plus a share of the audio's length, scaled by the model's size."""
+    return 20 + 0.25 * audio_seconds(audio) * model_scale(*args, **kwargs)
 
 
 def estimate_from_text(text: str | None = None, model: str = "", *args: Any, **kwargs: Any) -> float:

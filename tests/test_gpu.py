@@ -81,3 +81,13 @@ def test_app_handlers_run_under_zero_gpu(fake_spaces: FakeSpaces, monkeypatch: p
         monkeypatch.delenv("SPACES_ZERO_GPU")
         importlib.reload(tabs.transcribe)
         importlib.reload(tabs.tts)
+
+
+def test_estimates_scale_with_model_size() -> None:
+    from shared.ui import EXAMPLES_DIR
+
+    speech = str(EXAMPLES_DIR / "speech_piper.wav")
+    small = gpu.estimate_from_audio(speech, "openai/whisper-tiny")
+    large = gpu.estimate_from_audio(speech, model="openai/whisper-large-v3-turbo")
+    assert large > small and gpu.model_scale(["suno/bark", "x"]) > 4
+    assert gpu.estimate_from_text("hi " * 100, "suno/bark-small") > gpu.estimate_from_text("hi " * 100, "x")
