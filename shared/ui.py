@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import html
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -36,7 +37,8 @@ def user_errors(fn: F) -> F:
         except gr.Error:
             raise
         except UserError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
+            # Gradio renders toasts as (sanitised) HTML; messages may quote user text, so show it as text
+            raise gr.Error(html.escape(str(exc), quote=False), print_exception=False) from None
         except Exception as exc:
             if _is_out_of_memory(exc):
                 from shared.loader import get_loader

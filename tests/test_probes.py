@@ -1,0 +1,196 @@
+"""Probes against running apps: HTML in error messages in the real browser, uploads over the size limit, a
+cancelled job freeing its concurrency slot, and model ids that are not in the registry."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+import soundfile as sf
+from gradio_client import Client, handle_file
+from gradio_client.utils import Status
+
+from shared.audio import load_audio
+from shared.ui import EXAMPLES_DIR
+from tests.conftest import ARTIFACTS, ROOT, free_port, wait_for_http
+from tests.test_browser import CHROMIUM
+
+SPEECH = EXAMPLES_DIR / "speech_piper.wav"
+OFFLINE_ASR = "offline:whisper-tiny.en"
+XSS_FILE_NAME = "<img src=x onerror=window.__xss=1>.wav"
+DIALOGS: list[str] = []  # messages of every alert/confirm/prompt the page opened
+XSS_TEXT = "<img src=x onerror=window.__xss=1><script>window.__xss=2</script>"
+
+
+# --- an error message carrying HTML does not execute in the browser ---------------------------------------------------
+
+@pytest.fixture(scope="module")
+def page(app_url: str):
+    """Same browser set-up as tests/test_browser.py, plus a record of every dialog the page opens."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed: run `make test` (it installs it) or apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as profile, sync_playwright() as playwright:
+        browser = playwright.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, headless=True, viewport={"width": 1400, "height": 1800},
+            args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--disable-quic"])
+        page = browser.new_page()
+        DIALOGS.clear()
+        page.on("dialog", lambda dialog: (DIALOGS.append(dialog.message), dialog.dismiss()))
+        page.goto(app_url, wait_until="load")
+        page.get_by_role("tab", name="Visualize").wait_for(timeout=30_000)
+        yield page
+        browser.close()
+
+
+def _toast_text(page) -> str:
+    toast = page.locator(".toast-body").last
+    toast.wait_for(state="visible", timeout=30_000)
+    return toast.inner_text()
+
+
+@pytest.mark.browser
+def test_html_in_an_error_message_does_not_execute(page, tmp_path: Path) -> None:
+    page.get_by_role("tab", name="Visualize").click()
+    # 1. the file name: a text document under an HTML file name, so the app's error echoes the name ({path.name!r})
+    evil = tmp_path / XSS_FILE_NAME
+    evil.write_text("<html><body><img src=x onerror=window.__xss=3></body></html>\n")
+    page.locator("input[type=file]").first.set_input_files(str(evil))
+    page.wait_for_timeout(1000)
+    page.get_by_role("button", name="Visualize", exact=True).click()
+    name_message = _toast_text(page)
+    assert "text or HTML document" in name_message, name_message
+    assert "<" not in name_message  # Gradio's upload route strips <>:"/\\|?* etc. from file names
+    # 2. a free-text field whose error echoes the text as typed (the dataset spec, a dropdown with custom values)
+    page.get_by_text("Stream an example from a dataset").first.click()
+    spec = page.get_by_label("Dataset", exact=False).first
+    spec.click()
+    spec.fill(XSS_TEXT)
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Next example").first.click()
+    page.wait_for_function("() => [...document.querySelectorAll('.toast-body')].some("
+                           "el => el.innerText.includes('is not a hub dataset'))", timeout=30_000)
+    spec_toast = page.locator(".toast-body", has_text="is not a hub dataset").last
+    page.wait_for_timeout(500)  # give an injected handler time to fire
+    (ARTIFACTS / "screenshots").mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "screenshots" / "xss-probe.png"), full_page=True)
+    assert page.evaluate("window.__xss") is None
+    assert DIALOGS == []
+    # Gradio renders toast text as sanitised HTML: no script element and no on* handler may survive in any toast
+    scripted = page.evaluate("""() => [...document.querySelectorAll('.toast-body, .toast-body *')].filter(
+        el => el.tagName === 'SCRIPT' || [...el.attributes].some(a => a.name.toLowerCase().startsWith('on'))).length""")
+    assert scripted == 0, spec_toast.inner_html()
+
+
+# --- an app with a 1 MB upload limit and one model slot ---------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def small_limit_app(tiny_hf_home: Path) -> Iterator[str]:
+    port = free_port()
+    ARTIFACTS.mkdir(exist_ok=True)
+    env = {**os.environ, "HF_HOME": str(tiny_hf_home), "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1",
+           "ADS_MAX_FILE_MB": "1", "ADS_GPU_CONCURRENCY": "1"}
+    env.pop("ADS_TINY_HF_HOME", None)
+    with open(ARTIFACTS / "probe-app-server.log", "w") as log:
+        process = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
+                                   stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_for_http(url, 90, process)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def test_upload_over_the_size_limit_is_refused(small_limit_app: str, tmp_path: Path) -> None:
+    big = tmp_path / "two_mb.wav"
+    sf.write(big, np.zeros(16_000 * 66, np.int16), 16_000, subtype="PCM_16")  # 2.0 MiB
+    assert big.stat().st_size > 2 * 2**20
+    client = Client(small_limit_app, verbose=False, download_files=False)
+    with pytest.raises(Exception) as refused:
+        client.predict(handle_file(str(big)), api_name="/visualize")
+    message = str(refused.value)
+    assert "Something went wrong" not in message
+    assert "exceeds the maximum file size of 1048576 bytes" in message, message  # gradio_client checks first
+    # a caller that skips the client's check: the server's upload route refuses it too
+    with open(big, "rb") as handle:
+        response = httpx.post(small_limit_app + "gradio_api/upload", files={"files": ("two_mb.wav", handle)},
+                              timeout=30)
+    assert response.status_code == 413, (response.status_code, response.text[:300])
+    # still serving a small file
+    summary = client.predict(handle_file(str(SPEECH)), api_name="/visualize")
+    assert summary is not None
+
+
+def _long_speech(path: Path, seconds: float) -> Path:
+    """`seconds` of real speech at 8 kHz, 16-bit: 40 s (640 kB) stays under the 1 MB limit."""
+    clip = load_audio(str(SPEECH), 8000)
+    tiled = np.tile(clip.samples, int(np.ceil(seconds / clip.duration_s)))[: int(seconds * 8000)]
+    sf.write(path, tiled, 8000, subtype="PCM_16")
+    return path
+
+
+RUNNING = {Status.PROCESSING, Status.PROGRESS, Status.ITERATING}
+
+
+def _wait_until_running(job, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while job.status().code not in RUNNING:
+        assert not job.done() and time.monotonic() < deadline, f"job never ran: {job.status()}"
+        time.sleep(0.05)
+
+
+def test_a_cancelled_job_frees_its_slot(small_limit_app: str, tmp_path: Path) -> None:
+    long_clip = _long_speech(tmp_path / "long.wav", 40)
+    assert long_clip.stat().st_size < 2**20
+    client = Client(small_limit_app, verbose=False, download_files=False)
+    client.predict(handle_file(str(SPEECH)), model=OFFLINE_ASR, api_name="/transcribe")  # model loaded once
+    started = time.monotonic()
+    client.predict(handle_file(str(long_clip)), model=OFFLINE_ASR, api_name="/transcribe")
+    long_s = time.monotonic() - started
+
+    long_job = client.submit(handle_file(str(long_clip)), model=OFFLINE_ASR, api_name="/transcribe")
+    _wait_until_running(long_job, 30)
+    long_running_at = time.monotonic()
+    queued_job = client.submit(handle_file(str(SPEECH)), model=OFFLINE_ASR, api_name="/transcribe")
+    short_job = client.submit(handle_file(str(SPEECH)), model=OFFLINE_ASR, api_name="/transcribe")
+    time.sleep(0.3)
+    cancelled_at = time.monotonic()
+    queued_job.cancel()
+    long_job.cancel()
+    transcript = short_job.result(timeout=60)[0]
+    done_at = time.monotonic()
+    print(f"long job alone {long_s:.2f}s; short job done {done_at - cancelled_at:.2f}s after cancelling the running "
+          f"one, {done_at - long_running_at:.2f}s after that one started")
+    assert "lazy dog" in transcript
+    # had the cancelled job kept the only slot, the short one could not even start before it would have ended
+    assert done_at - long_running_at < long_s, (done_at - long_running_at, long_s)
+    assert queued_job.status().code == Status.CANCELLED
+    assert long_job.status().code == Status.CANCELLED
+
+
+# --- model ids outside the registry -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("model", ["https://evil.example/model", "../../etc/passwd", "openai/whisper-tiny; rm -rf /"])
+def test_model_ids_outside_the_registry_are_refused(app_url: str, model: str) -> None:
+    client = Client(app_url, verbose=False, download_files=False)
+    with pytest.raises(Exception, match=r"not in the list of choices|[Uu]nknown model"):
+        client.predict(handle_file(str(SPEECH)), model=model, api_name="/transcribe")
+    log = (ARTIFACTS / "app-server.log").read_text(errors="replace")
+    # Gradio logs the refused value; the loader logs "loading <id> failed" / "loaded <id>" for anything it tried
+    attempts = [line for line in log.splitlines() if model in line and ("loading" in line or "loaded" in line)]
+    assert not attempts, attempts
