@@ -134,7 +134,7 @@ def test_offline_empty_cache_only_hub_models_are_unavailable(offline_app: Launch
 
 
 # ---- 2. many sequential requests ------------------------------------------------------------------------------------
-WARM_UP, REQUESTS = 20, 200
+WARM_UP, REQUESTS = 20, 500
 
 
 def test_sequential_requests_keep_memory_and_temp_files_bounded(offline_app: LaunchedApp) -> None:

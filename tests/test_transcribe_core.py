@@ -134,3 +134,16 @@ def test_compare_rows_with_reference() -> None:
     assert rows[0][0] == OFFLINE and rows[0][1] <= 0.1 and len(rows) == 2
     assert "reference text" in diff_html
     assert ctc_view_rows(result) == [] and "CTC model" in ctc_view_markdown(result)
+
+
+def test_stereo_file_gives_its_mono_transcript(tmp_path) -> None:
+    import soundfile as sf
+
+    samples, rate = synthesize(PIPER_SENTENCES[0])
+    mono_path, stereo_path = tmp_path / "mono.wav", tmp_path / "stereo.wav"
+    sf.write(mono_path, samples, rate, subtype="PCM_16")
+    sf.write(stereo_path, np.stack([samples, samples], axis=1), rate, subtype="PCM_16")
+    mono = transcribe(load_audio(mono_path, 16_000), OFFLINE).text
+    stereo_clip = load_audio(stereo_path, 16_000)
+    assert stereo_clip.source_channels == 2
+    assert transcribe(stereo_clip, OFFLINE).text == mono
