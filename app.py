@@ -9,6 +9,8 @@ import argparse
 import functools
 import logging
 import os
+import threading
+from pathlib import Path
 
 os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")  # pyannote.audio sends telemetry unless told not to
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
@@ -47,9 +49,36 @@ def _memoize_gradio_playable_check() -> None:
     processing_utils.audio_is_playable = audio_is_playable
 
 
+def _write_gradio_images_atomically() -> None:
+    """Gradio 6.31 saves output images into a content-addressed cache path with a plain write_bytes: when two
+    requests produce the same image at once (the same example clicked twice), one truncates the file while the
+    other is serving it ("Too little data for declared Content-Length", a broken download). Same path means same
+    bytes, so keep an existing file and write new ones through a temporary name and an atomic rename."""
+    from gradio import processing_utils
+
+    original = getattr(processing_utils, "save_pil_to_cache", None)
+    if original is None or getattr(original, "atomic", False):
+        return
+
+    def save_pil_to_cache(img, cache_dir: str, name: str = "image", format: str = "webp") -> str:
+        data = processing_utils.encode_pil_to_bytes(img, format)
+        folder = Path(cache_dir) / processing_utils.hash_bytes(data)
+        folder.mkdir(exist_ok=True, parents=True)
+        target = (folder / f"{name}.{format}").resolve()
+        if not target.exists():
+            partial = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.part")
+            partial.write_bytes(data)
+            os.replace(partial, target)
+        return str(target)
+
+    save_pil_to_cache.atomic = True  # type: ignore[attr-defined]
+    processing_utils.save_pil_to_cache = save_pil_to_cache
+
+
 def build_demo() -> gr.Blocks:
     start_hub_probe()
     _memoize_gradio_playable_check()
+    _write_gradio_images_atomically()
     with gr.Blocks(title=TITLE, delete_cache=(1800, 3600)) as demo:  # hourly, drop files older than an hour
         gr.Markdown(f"# {TITLE}\nDrop in a sound or type a sentence; see, hear and compare what audio models do "
                     "with it.")
