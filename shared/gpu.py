@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import functools
 import importlib
+import logging
 import os
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger(__name__)
 MIN_S, MAX_S = 15, 300  # ZeroGPU bills the declared duration; keep it between a warm-up and a sane ceiling
 
 
@@ -30,11 +33,45 @@ def clamp_duration(seconds: float) -> int:
     return int(min(MAX_S, max(MIN_S, seconds)))
 
 
+class InFlight:
+    """How many model-bound handlers run at once (the queue's concurrency group should cap it); logs each new
+    maximum so the limit can be checked from outside."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.current = 0
+        self.maximum = 0
+
+    def __enter__(self) -> None:
+        with self._lock:
+            self.current += 1
+            if self.current > self.maximum:
+                self.maximum = self.current
+                log.info("model-bound handlers in flight: %d (new maximum)", self.maximum)
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self.current -= 1
+
+
+IN_FLIGHT = InFlight()
+
+
+def _counted(fn: F) -> F:
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with IN_FLIGHT:
+            return fn(*args, **kwargs)
+
+    return run  # type: ignore[return-value]
+
+
 def gpu_task(estimate_s: Callable[..., float]) -> Callable[[F], F]:
     """Decorate a GPU-bound handler. `estimate_s` gets the handler's arguments and returns seconds of GPU time
-    (e.g. from audio length, text length and model size)."""
+    (e.g. from audio length, text length and model size). Calls are counted in IN_FLIGHT everywhere."""
 
     def decorate(fn: F) -> F:
+        fn = _counted(fn)
         spaces = _spaces()
         if spaces is None:
             return fn

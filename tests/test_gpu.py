@@ -56,8 +56,32 @@ def test_broken_estimate_falls_back(fake_spaces: FakeSpaces, monkeypatch: pytest
 
 def test_no_op_elsewhere(fake_spaces: FakeSpaces, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SPACES_ZERO_GPU", raising=False)
-    assert gpu.gpu_task(lambda *a: 10)(handler) is handler
+    wrapped = gpu.gpu_task(lambda *a: 10)(handler)
+    assert wrapped(2.0) == "2.0-x" and wrapped.__wrapped__ is handler
     assert fake_spaces.calls == []
+
+
+def test_in_flight_counter_tracks_concurrent_calls() -> None:
+    import threading
+
+    counter = gpu.InFlight()
+    inside = threading.Barrier(4)  # three workers inside the counter, and this thread
+    release = threading.Event()
+
+    def work() -> None:
+        with counter:
+            inside.wait()
+            release.wait()
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    inside.wait()
+    assert counter.current == counter.maximum == 3
+    release.set()
+    for thread in threads:
+        thread.join()
+    assert counter.current == 0 and counter.maximum == 3
 
 
 def test_app_handlers_run_under_zero_gpu(fake_spaces: FakeSpaces, monkeypatch: pytest.MonkeyPatch) -> None:

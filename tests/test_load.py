@@ -53,3 +53,7 @@ def test_twenty_mixed_jobs_at_once_all_succeed(app_url: str) -> None:
     with ThreadPoolExecutor(max_workers=20) as pool:
         results = list(pool.map(run, calls))
     assert len(results) == 20 and all(result is not None for result in results)
+    # the app's model-bound handlers share one concurrency group (ADS_GPU_CONCURRENCY, 2 by default): over this
+    # whole session the most that ever ran at once is logged by shared.gpu.IN_FLIGHT
+    maxima = [int(n) for n in re.findall(r"model-bound handlers in flight: (\d+)", server_log())]
+    assert maxima and max(maxima) <= 2
