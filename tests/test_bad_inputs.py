@@ -94,3 +94,16 @@ def test_silence_is_not_given_invented_answers(client: Client, tmp_path: Path) -
     label = client.predict(handle_file(str(silent)), model="MIT/ast-finetuned-speech-commands-v2",
                            api_name="/classify")[0]
     assert "no sound events" in str(label).lower()
+
+
+def test_text_inputs_against_the_app(client: Client) -> None:
+    chirp = handle_file(str(EXAMPLES_DIR / "chirp_100-8000Hz.wav"))
+    with pytest.raises(Exception, match="limit of 50"):
+        client.predict(chirp, labels=", ".join(f"label {i}" for i in range(500)), api_name="/zero_shot")
+    with pytest.raises(Exception, match="Type the candidate labels"):
+        client.predict(chirp, labels="  ", api_name="/zero_shot")
+    scores = client.predict(chirp, labels="{0.__class__}, a dog, A DOG, %s", api_name="/zero_shot")[0]
+    assert {item["label"] for item in scores["confidences"]} == {"{0.__class__}", "a dog", "%s"}
+    for text, message in (("", "empty|nothing to speak"), ("🎉🎉🎉", "nothing to speak"), ("a" * 5000, "limit")):
+        with pytest.raises(Exception, match=message):
+            client.predict(text, model="offline:piper-en_US-joe-medium", api_name="/tts")
