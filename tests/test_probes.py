@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,9 +15,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from gradio_client import Client, handle_file
-from gradio_client.utils import Status
 
-from shared.audio import load_audio
 from shared.ui import EXAMPLES_DIR
 from tests.conftest import ARTIFACTS, ROOT, free_port, wait_for_http
 from tests.test_browser import CHROMIUM
@@ -134,24 +131,6 @@ def test_upload_over_the_size_limit_is_refused(small_limit_app: str, tmp_path: P
     # still serving a small file
     summary = client.predict(handle_file(str(SPEECH)), api_name="/visualize")
     assert summary is not None
-
-
-def _long_speech(path: Path, seconds: float) -> Path:
-    """`seconds` of real speech at 8 kHz, 16-bit: 40 s (640 kB) stays under the 1 MB limit."""
-    clip = load_audio(str(SPEECH), 8000)
-    tiled = np.tile(clip.samples, int(np.ceil(seconds / clip.duration_s)))[: int(seconds * 8000)]
-    sf.write(path, tiled, 8000, subtype="PCM_16")
-    return path
-
-
-RUNNING = {Status.PROCESSING, Status.PROGRESS, Status.ITERATING}
-
-
-def _wait_until_running(job, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while job.status().code not in RUNNING:
-        assert not job.done() and time.monotonic() < deadline, f"job never ran: {job.status()}"
-        time.sleep(0.05)
 
 
 # --- model ids outside the registry -----------------------------------------------------------------------------------
