@@ -64,3 +64,13 @@ def example_paths(*names: str) -> list[str]:
 
 def audio_input(label: str = "Audio") -> gr.Audio:
     return gr.Audio(sources=["upload", "microphone"], type="filepath", label=label)
+
+
+def inside_section(hint: str = "Run the model to see how it reached its answer.") -> tuple[gr.Gallery, gr.Markdown]:
+    """The collapsible "Inside the model" section every tab shows: the pictures of the intermediate steps (one run,
+    no second inference) with their captions, and the model family's architecture card."""
+    with gr.Accordion("Inside the model", open=False, elem_classes=["inside-model"]):
+        card = gr.Markdown(hint)
+        gallery = gr.Gallery(label="Intermediate steps", columns=1, height="auto", object_fit="contain",
+                             show_label=True, preview=False)
+    return gallery, card

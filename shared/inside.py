@@ -1,0 +1,160 @@
+""""Inside the model": the pictures of a pipeline's intermediate steps and a short architecture card per model
+family. Views are computed from the run that produced the answer (no second forward pass); `ForwardCounter`
+lets tests prove it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+# plain-language architecture cards, one per registry family
+ARCHITECTURES: dict[str, tuple[str, str]] = {
+    "whisper": (
+        "Encoder-decoder (seq2seq) transformer",
+        "The encoder reads 30 s of log-mel spectrogram (two convolutions halve the frame rate to 50 per second) "
+        "and turns it into a sequence of vectors. The decoder writes text one token at a time, attending to those "
+        "vectors; special tokens at the start choose the language and the task (transcribe or translate), and "
+        "timestamp tokens mark where segments begin and end. Long audio is cut into 30 s windows.",
+    ),
+    "ctc": (
+        "Encoder-only transformer with a CTC head",
+        "A convolutional feature encoder turns the raw waveform into one frame per 20 ms; a transformer gives each "
+        "frame context; a linear layer scores every character (plus a 'blank') for every frame. Decoding is the "
+        "greedy path: take each frame's best character, merge repeats, drop blanks. No language model, no "
+        "decoder loop: one forward pass for the whole clip.",
+    ),
+    "wav2vec2-cls": (
+        "Encoder-only transformer with a pooled classifier",
+        "The same waveform encoder as wav2vec2 / HuBERT speech recognition, but the frame vectors are averaged "
+        "over time into one vector that a linear layer maps to the classes.",
+    ),
+    "ast": (
+        "Audio Spectrogram Transformer (ViT on spectrograms)",
+        "A 128-band filterbank of the clip is cut into overlapping 16×16 patches, like an image; each patch becomes "
+        "a token, a learned position is added, and a vision-transformer encoder mixes them. The [CLS] and "
+        "distillation tokens are averaged and a linear layer scores each label (sigmoid for AudioSet's "
+        "multi-label classes).",
+    ),
+    "clap": (
+        "Contrastive audio-text model (two towers)",
+        "An audio encoder (HTSAT, a Swin transformer over the mel spectrogram) and a text encoder (RoBERTa) each "
+        "map their input to a vector in one shared space, trained so that a sound and its description point the "
+        "same way. Zero-shot classification is the cosine similarity between the clip's vector and each label "
+        "prompt's vector, turned into probabilities with a softmax.",
+    ),
+    "speecht5": (
+        "Encoder-decoder transformer + HiFi-GAN vocoder",
+        "A text encoder reads characters; an autoregressive decoder predicts mel-spectrogram frames one step at a "
+        "time, conditioned on a speaker embedding (the voice), and a stop head says when to end. A separate "
+        "HiFi-GAN vocoder turns the mel spectrogram into a waveform.",
+    ),
+    "bark": (
+        "Three GPT-style transformers over audio codec tokens",
+        "Text → semantic tokens (what is said) → coarse acoustic tokens (the first two EnCodec codebooks: voice "
+        "and prosody) → fine tokens (the remaining six codebooks, predicted non-autoregressively) → EnCodec's "
+        "decoder makes the waveform. Sampling makes each run different; a seed makes it repeatable.",
+    ),
+    "vits": (
+        "VITS: end-to-end TTS with a duration predictor",
+        "A text encoder reads the characters; a stochastic duration predictor decides how many spectrogram frames "
+        "each character lasts; a normalising flow and a HiFi-GAN style decoder produce the waveform directly, in "
+        "one non-autoregressive pass.",
+    ),
+    "pyannote": (
+        "pyannote: segmentation → embeddings → clustering",
+        "A small segmentation network (SincNet + LSTM) scores up to three local speakers every ~17 ms inside "
+        "sliding 10 s chunks; a speaker-embedding network (ResNet) turns each local speaker's speech into a "
+        "voice-print vector; agglomerative clustering groups the vectors across chunks into global speakers.",
+    ),
+    "pyannote-recipe": (
+        "Built-in diarizer: VAD → segmentation → embeddings → clustering",
+        "Silero VAD finds speech; pyannote's segmentation-3.0 (ONNX) scores up to three local speakers in 10 s "
+        "chunks; Resemblyzer (an LSTM speaker encoder) embeds each speaker's speech; agglomerative clustering "
+        "with a distance threshold decides how many speakers there are.",
+    ),
+}
+
+
+def parameter_count(model: Any) -> int | None:
+    """Parameters of a loaded model: torch modules (pipelines' `.model`, pyannote pipelines' sub-models) are
+    counted; engines without torch weights (ONNX, CTranslate2) give None."""
+    import sys
+
+    if "torch" not in sys.modules:
+        return None
+    import torch
+
+    seen: set[int] = set()
+    total = 0
+    for module in _torch_modules(model, torch.nn.Module):
+        for parameter in module.parameters():
+            if id(parameter) not in seen:  # tied weights (e.g. embeddings and output layer) count once
+                seen.add(id(parameter))
+                total += parameter.numel()
+    return total or None
+
+
+def _torch_modules(model: Any, module_type: type) -> list[Any]:
+    if isinstance(model, module_type):
+        return [model]
+    found = []
+    for name in ("model", "vocoder", "_segmentation", "_embedding", "segmentation_model", "embedding_model"):
+        candidate = getattr(model, name, None)
+        if candidate is not None and candidate is not model:
+            found.extend(_torch_modules(candidate, module_type))
+    return found
+
+
+def format_count(count: int | None) -> str:
+    if count is None:
+        return "not a PyTorch model (ONNX / CTranslate2 weights)"
+    if count >= 1e9:
+        return f"{count / 1e9:.2f} B parameters"
+    if count >= 1e6:
+        return f"{count / 1e6:.1f} M parameters"
+    return f"{count:,} parameters"
+
+
+def architecture_card(family: str, model: Any = None, model_id: str = "") -> str:
+    """Markdown: the family's title, how it works, and the parameter count read from the loaded model."""
+    title, body = ARCHITECTURES.get(family, ("Model", "No description for this model family."))
+    name = f" — `{model_id}`" if model_id else ""
+    return f"**{title}**{name}  \n{body}  \n*Size:* {format_count(parameter_count(model))}."
+
+
+@dataclass
+class InsideView:
+    """One picture of an intermediate step with the caption shown under it."""
+
+    title: str
+    image: np.ndarray  # RGB uint8, from shared.plots.to_rgb (which closes the figure)
+    caption: str
+
+    def gallery_item(self) -> tuple[np.ndarray, str]:
+        return self.image, f"{self.title}: {self.caption}"
+
+
+def gallery_value(views: list[InsideView]) -> list[tuple[np.ndarray, str]]:
+    return [view.gallery_item() for view in views]
+
+
+class ForwardCounter:
+    """Counts calls of a torch module's forward (tests assert the inside views cost no extra pass)."""
+
+    def __init__(self, module: Any) -> None:
+        self.module = module
+        self.calls = 0
+        self._handle = None
+
+    def _hook(self, *args: Any) -> None:
+        self.calls += 1
+
+    def __enter__(self) -> ForwardCounter:
+        self._handle = self.module.register_forward_pre_hook(self._hook)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._handle is not None:
+            self._handle.remove()
