@@ -100,7 +100,9 @@ def _torch_modules(model: Any, module_type: type) -> list[Any]:
     if isinstance(model, module_type):
         return [model]
     found = []
-    for name in ("model", "vocoder", "_segmentation", "_embedding", "segmentation_model", "embedding_model"):
+    # "model_": pyannote's speaker-embedding wrapper; "_encoder": the built-in diarizer's Resemblyzer encoder
+    for name in ("model", "vocoder", "_segmentation", "_embedding", "segmentation_model", "embedding_model", "model_",
+                 "_encoder"):
         candidate = getattr(model, name, None)
         if candidate is not None and candidate is not model:
             found.extend(_torch_modules(candidate, module_type))
