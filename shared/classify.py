@@ -20,6 +20,9 @@ Choices worth knowing:
 - Silence. A clip, or a window, whose RMS stays below `SILENCE_DBFS` (-60 dBFS, `shared.audio.is_silent`) is not
   sent to the model: a silent clip answers "no sound events" instead of inventing labels, silent windows show as
   gaps in the timeline.
+- Inside the model. While the batches run, `InputKeeper` keeps a copy of the input the model got for its most
+  confident window (AST's filterbank, or the normalised waveform); `shared.inside_classify` draws it, so the
+  pictures cost no second forward pass.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import numpy as np
 
 from shared.audio import AudioClip, is_silent, resample
 from shared.errors import UserError
+from shared.inside import architecture_card
 from shared.loader import ModelLoader, get_loader
 from shared.plots import CMAP, new_figure, to_rgb
 from shared.registry import CLASSIFY, get_spec
@@ -178,7 +182,8 @@ def batched_forward(items: list[np.ndarray], batch_size: int, fixed_size: bool,
     return np.stack(rows) if rows else np.zeros((0, 0))
 
 
-def _classifier_batch(pipe: Any, sample_rate: int) -> Callable[[list[np.ndarray]], np.ndarray]:
+def _classifier_batch(pipe: Any, sample_rate: int,
+                      keeper: InputKeeper | None = None) -> Callable[[list[np.ndarray]], np.ndarray]:
     import torch
 
     model = pipe.model
@@ -187,9 +192,87 @@ def _classifier_batch(pipe: Any, sample_rate: int) -> Callable[[list[np.ndarray]
         inputs = pipe.feature_extractor(batch, sampling_rate=sample_rate, return_tensors="pt")
         inputs = inputs.to(device=model.device, dtype=model.dtype)
         with torch.inference_mode():
-            return model(**inputs).logits.float().cpu().numpy()
+            logits = model(**inputs).logits.float().cpu().numpy()
+        if keeper is not None:
+            keeper.offer(batch, inputs["input_values"], logits)
+        return logits
 
     return run
+
+
+# ---- what the model got ("Inside the model", shared.inside_classify) ---------------------------------------------
+@dataclass(frozen=True)
+class PatchGrid:
+    """AST's patch embedding: `patch`×`patch` squares (mel bands × frames), a new one every `frequency_stride`
+    bands and every `time_stride` frames, so neighbours overlap."""
+
+    patch: int
+    frequency_stride: int
+    time_stride: int
+
+    def counts(self, bands: int, frames: int) -> tuple[int, int]:
+        """(patches down the frequency axis, patches along time), as ASTEmbeddings.get_shape computes them."""
+        return ((bands - self.patch) // self.frequency_stride + 1, (frames - self.patch) // self.time_stride + 1)
+
+
+@dataclass
+class ModelInput:
+    """The input the model got for its most confident window, kept from the batch the forward pass used (no second
+    pass): AST's normalised filterbank (frames × mel bands), or a wav2vec2-style model's normalised waveform."""
+
+    values: np.ndarray
+    window_index: int
+    n_samples: int  # the window's own length, before the feature extractor padded it
+    sample_rate: int
+    label: str  # the window's top label and its score
+    score: float
+    patch_grid: PatchGrid | None = None  # AST only
+    frames: int | None = None  # wav2vec2-style: the 20 ms frame vectors the conv stack made of the window
+
+
+class InputKeeper:
+    """Offered every batch's inputs and logits, keeps a copy of the input of the most confident window (highest
+    top score; the first on ties). Items are recognised by identity: the whole-clip item is not a window."""
+
+    def __init__(self, windows: list[np.ndarray], activation: str) -> None:
+        self._index = {id(item): index for index, item in enumerate(windows)}
+        self._activation = activation
+        self.item = -1
+        self.label = -1
+        self.score = -np.inf
+        self.values: np.ndarray | None = None
+        self.n_samples = 0
+
+    def offer(self, batch: list[np.ndarray], values: Any, logits: np.ndarray) -> None:
+        scores = apply_activation(logits, self._activation)
+        for row, item in enumerate(batch):
+            index = self._index.get(id(item))
+            if index is not None and scores[row].max() > self.score:
+                self.item, self.label, self.score = index, int(scores[row].argmax()), float(scores[row].max())
+                self.values = values[row].float().cpu().numpy()  # a copy, so the batch can be freed
+                self.n_samples = len(item)
+
+
+def _conv_frames(config: Any, n_samples: int) -> int | None:
+    """Frames a wav2vec2 / HuBERT conv feature encoder makes of `n_samples` (one per 20 ms at 16 kHz)."""
+    kernels, strides = getattr(config, "conv_kernel", None), getattr(config, "conv_stride", None)
+    if not kernels or not strides:
+        return None
+    frames = n_samples
+    for kernel, stride in zip(kernels, strides, strict=True):
+        frames = (frames - kernel) // stride + 1
+    return max(frames, 0)
+
+
+def _model_input(keeper: InputKeeper, config: Any, labels: list[str], audible: list[int],
+                 sample_rate: int) -> ModelInput | None:
+    if keeper.values is None:
+        return None
+    grid = None
+    if hasattr(config, "frequency_stride") and hasattr(config, "patch_size"):
+        grid = PatchGrid(config.patch_size, config.frequency_stride, config.time_stride)
+    return ModelInput(keeper.values, audible[keeper.item], keeper.n_samples, sample_rate, labels[keeper.label],
+                      keeper.score, grid, None if grid else _conv_frames(config, keeper.n_samples))
 
 
 # ---- result ----------------------------------------------------------------------------------------------------
@@ -210,6 +293,9 @@ class ClassifyResult:
     compute_s: float
     load_s: float
     notes: list[str] = field(default_factory=list)
+    family: str = ""  # registry family: "ast", "wav2vec2-cls"
+    card: str | None = None  # architecture card with the loaded model's parameter count; None when not loaded
+    model_input: ModelInput | None = None  # the most confident window's input, kept from the forward pass
 
     @property
     def silent(self) -> bool:
@@ -260,7 +346,8 @@ def classify(clip: AudioClip, model_id: str, window_s: float = 2.0, hop_s: float
     if is_silent(clip.samples, SILENCE_DBFS):
         windows = make_windows(clip.samples, clip.sample_rate, window_s, hop_s)
         return ClassifyResult(model_id, [], "", None, "silent clip: the model was not run", windows,
-                              np.zeros((len(windows), 0)), window_s, hop_s, "—", "—", clip.duration_s, 0.0, 0.0)
+                              np.zeros((len(windows), 0)), window_s, hop_s, "—", "—", clip.duration_s, 0.0, 0.0,
+                              family=spec.family)
     progress(0.02, f"Loading {model_id}")
     load_start = time.perf_counter()
     entry = loader.entry(model_id)
@@ -276,16 +363,21 @@ def classify(clip: AudioClip, model_id: str, window_s: float = 2.0, hop_s: float
         window_s, hop_s, notes = effective_window(window_s, hop_s, input_s)
         windows = make_windows(samples, rate, window_s, hop_s)
         items = [_min_length(samples[w.start:w.end], rate) for w in windows if not w.silent]
+        keeper = InputKeeper(list(items), activation)
         duration = len(samples) / rate
         whole_clip = duration <= (input_s or WHOLE_CLIP_MAX_S) + 1e-6
         extra = whole_clip and len(windows) > 1  # a single window already is the whole clip
         if extra:
             items.append(_min_length(samples, rate))
-        logits = batched_forward(items, BATCH_SIZE, input_s is not None, _classifier_batch(pipe, rate), progress)
+        logits = batched_forward(items, BATCH_SIZE, input_s is not None, _classifier_batch(pipe, rate, keeper),
+                                 progress)
         compute_s = time.perf_counter() - start
+        card = architecture_card(spec.family, pipe.model, model_id)
+    audible_index = [i for i, w in enumerate(windows) if not w.silent]
+    model_input = _model_input(keeper, config, labels, audible_index, rate)
     scores = apply_activation(logits, activation) if items else np.zeros((0, len(labels)))
     window_scores = np.full((len(windows), len(labels)), np.nan)
-    window_scores[[i for i, w in enumerate(windows) if not w.silent]] = scores[: len(scores) - extra]
+    window_scores[audible_index] = scores[: len(scores) - extra]
     audible = window_scores[~np.isnan(window_scores[:, 0])]
     clip_scores: np.ndarray | None
     if whole_clip:
@@ -298,7 +390,7 @@ def classify(clip: AudioClip, model_id: str, window_s: float = 2.0, hop_s: float
         clip_scores, method = audible.mean(axis=0), f"mean over {len(audible)} windows"
     return ClassifyResult(model_id, labels, activation, clip_scores, method, windows, window_scores, window_s,
                           hop_s, entry.placement.device, entry.placement.dtype, clip.duration_s, compute_s, load_s,
-                          notes)
+                          notes, spec.family, card, model_input)
 
 
 def compare_classifiers(clip: AudioClip, model_ids: list[str], window_s: float = 2.0, hop_s: float = 1.0, *,
@@ -395,14 +487,14 @@ def timeline_image(window_scores: np.ndarray, labels: list[str], windows: list[W
     if vmax is None:
         vmax = max(float(values.max()) if values.count() else 1.0, 1e-6)
     mesh = ax.pcolormesh(edges, np.arange(len(rows) + 1), values, cmap=cmap, vmin=0.0, vmax=vmax, shading="flat")
-    ax.set_yticks(np.arange(len(rows)) + 0.5, [_short(labels[i]) for i in rows])
+    ax.set_yticks(np.arange(len(rows)) + 0.5, [short_label(labels[i]) for i in rows])
     ax.invert_yaxis()
     ax.set(xlim=(0, duration_s), xlabel="time (s)", title=title)
     fig.colorbar(mesh, ax=ax, pad=0.01, label=colorbar_label)
     return to_rgb(fig)
 
 
-def _short(label: str, limit: int = 32) -> str:
+def short_label(label: str, limit: int = 32) -> str:
     """Shortened for a tick label, and "$" escaped: matplotlib would read "$...$" in a user's label as math."""
     label = label if len(label) <= limit else label[: limit - 1] + "…"
     return label.replace("$", r"\$")

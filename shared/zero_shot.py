@@ -48,6 +48,7 @@ from shared.classify import (
     windows_phrase,
 )
 from shared.errors import UserError
+from shared.inside import architecture_card
 from shared.loader import ModelLoader, get_loader
 from shared.registry import ZERO_SHOT, get_spec
 from shared.results import new_result_path, write_json
@@ -174,6 +175,8 @@ class ZeroShotResult:
     compute_s: float
     load_s: float
     notes: list[str] = field(default_factory=list)
+    family: str = "clap"
+    card: str | None = None  # architecture card with the loaded model's parameter count; None when not loaded
 
     @property
     def silent(self) -> bool:
@@ -261,7 +264,7 @@ def zero_shot(clip: AudioClip, model_id: str, labels: str | list[str], template:
         empty = np.full((len(windows), len(labels)), np.nan)
         return ZeroShotResult(model_id, labels, template, prompts, None, None, "silent clip: the model was not run",
                               windows, empty, empty, 0.0, False, window_s, hop_s, "—", "—", clip.duration_s, 0.0,
-                              0.0)
+                              0.0, family=spec.family)
     progress(0.02, f"Loading {model_id}")
     load_start = time.perf_counter()
     entry = loader.entry(model_id)
@@ -288,6 +291,7 @@ def zero_shot(clip: AudioClip, model_id: str, labels: str | list[str], template:
                                 desc="Embedding the audio windows") if items else np.zeros((0, text.shape[1]))
         logit_scale = float(pipe.model.logit_scale_a.detach().exp().float().cpu())
         compute_s = time.perf_counter() - start
+        card = architecture_card(spec.family, pipe.model, model_id)
     similarity = audio.astype(np.float64) @ text.astype(np.float64).T
     audible_index = [i for i, w in enumerate(windows) if not w.silent]
     window_similarity = np.full((len(windows), len(labels)), np.nan)
@@ -306,7 +310,8 @@ def zero_shot(clip: AudioClip, model_id: str, labels: str | list[str], template:
     clip_scores = None if clip_similarity is None else softmax(logit_scale * clip_similarity)
     return ZeroShotResult(model_id, labels, template, prompts, clip_scores, clip_similarity, method, windows,
                           window_scores, window_similarity, logit_scale, cached, window_s, hop_s,
-                          entry.placement.device, entry.placement.dtype, clip.duration_s, compute_s, load_s, notes)
+                          entry.placement.device, entry.placement.dtype, clip.duration_s, compute_s, load_s, notes,
+                          spec.family, card)
 
 
 # ---- views -----------------------------------------------------------------------------------------------------

@@ -215,7 +215,7 @@ def test_not_a_classifier(speech: AudioClip) -> None:
 def test_tab_handlers(tiny_hf_home) -> None:
     from tabs.classify import compare_slots, run_classify, run_compare
 
-    labels, info, image, rows, files = run_classify(str(CHORD), COMMANDS, top_k=4, window_s=1.0, hop_s=0.5)
+    labels, info, image, rows, files, *_ = run_classify(str(CHORD), COMMANDS, top_k=4, window_s=1.0, hop_s=0.5)
     assert len(labels) == 4 and "real-time factor" in info and image.shape[2] == 3
     assert rows[0][:2] == [0.0, 1.0] and len(files) == 2
     table, *values = run_compare(str(CHORD), [AUDIOSET, COMMANDS], top_k=2)
@@ -232,7 +232,7 @@ def client(app_url: str) -> Client:
 
 @pytest.mark.parametrize("model_id", CLASSIFIERS)
 def test_api_classify_every_model(client: Client, model_id: str) -> None:
-    label, info, image, table, files = client.predict(handle_file(str(SPEECH)), model=model_id, top_k=3,
+    label, info, image, table, files, *_ = client.predict(handle_file(str(SPEECH)), model=model_id, top_k=3,
                                                       api_name="/classify")
     confidences = {item["label"]: item["confidence"] for item in label["confidences"]}
     assert len(confidences) == 3 and all(0 <= value <= 1 for value in confidences.values())

@@ -135,7 +135,7 @@ def test_tab_handler_uses_the_shared_cache(tiny_hf_home) -> None:
 
     labels = "wind, rain, traffic noise"
     hits, misses = TEXT_EMBEDDINGS.hits, TEXT_EMBEDDINGS.misses
-    value, info, image, rows, files = run_zero_shot(str(NOISE), labels)
+    value, info, image, rows, files, *_ = run_zero_shot(str(NOISE), labels)
     assert TEXT_EMBEDDINGS.misses == misses + 1
     assert set(value) == {"wind", "rain", "traffic noise"} and "real-time factor" in info and image.shape[2] == 3
     assert rows[0][:2] == [0.0, 3.0] and len(files) == 2
@@ -198,7 +198,7 @@ def client(app_url: str) -> Client:
 
 @pytest.mark.parametrize("model_id", CLAP_MODELS)
 def test_api_zero_shot_every_model(client: Client, model_id: str) -> None:
-    label, info, image, table, files = client.predict(handle_file(str(SPEECH)), labels="siren; alarm, speech\n",
+    label, info, image, table, files, *_ = client.predict(handle_file(str(SPEECH)), labels="siren; alarm, speech\n",
                                                       model=model_id, api_name="/zero_shot")
     confidences = {item["label"]: item["confidence"] for item in label["confidences"]}
     assert set(confidences) == {"siren; alarm", "speech"} and abs(sum(confidences.values()) - 1) < 1e-6
