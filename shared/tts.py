@@ -1,6 +1,7 @@
 """Text to speech: preprocess (clean, validate, split at sentence boundaries) → forward (Piper, SpeechT5, Bark or
 MMS/VITS, one chunk at a time) → postprocess (join with short pauses, check the audio, time it, wav + spectrogram).
-Also the comparison of several models with its ASR round trip. No Gradio here."""
+Also the comparison of several models with its ASR round trip, and the trace of each run that the "Inside the
+model" views draw (shared.inside_tts). No Gradio here."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from shared import inside_tts
 from shared import tts_voices as voices
 from shared.errors import UserError
 from shared.loader import LoadedModel, ModelLoader, get_loader
@@ -155,6 +157,8 @@ class Speech:
     chunks: int
     english: bool  # round-trip WER with an English recogniser is meaningful only then
     notes: list[str] = field(default_factory=list)
+    inside: inside_tts.Trace | None = None  # what the model computed on the way, captured during this run
+    architecture: str = ""  # markdown card of the model family, with the loaded model's parameter count
 
     @property
     def duration_s(self) -> float:
@@ -178,6 +182,7 @@ class _Forward:
     voice: str
     english: bool = True
     notes: list[str] = field(default_factory=list)
+    trace: inside_tts.Trace | None = None
 
 
 def _seed_torch(seed: int) -> None:
@@ -199,12 +204,16 @@ def _each_chunk(chunks: list[str], progress: Progress) -> Iterator[str]:
 
 def _piper(voice: Any, chunks: list[str], voice_name: str, seed: int, progress: Progress) -> _Forward:
     pieces = []
+    trace = inside_tts.PiperTrace(voice.config.sample_rate)
     for chunk in _each_chunk(chunks, progress):
-        pieces.extend(audio.audio_float_array for audio in voice.synthesize(chunk))  # one AudioChunk per sentence
+        # one AudioChunk per sentence; alignments cost nothing and come only from voices exported with them
+        for audio in voice.synthesize(chunk, include_alignments=True):
+            pieces.append(audio.audio_float_array)
+            trace.add(audio)
     if not pieces:
         raise UserError("The Piper voice found nothing to pronounce in this text.")
     return _Forward(pieces, voice.config.sample_rate, "joe (en_US, medium)",
-                    notes=["Piper's voice noise is not seeded: two runs differ slightly."])
+                    notes=["Piper's voice noise is not seeded: two runs differ slightly."], trace=trace)
 
 
 def _speecht5(pipe: Any, chunks: list[str], voice_name: str, seed: int, progress: Progress) -> _Forward:
@@ -229,13 +238,15 @@ def _speecht5(pipe: Any, chunks: list[str], voice_name: str, seed: int, progress
     config = pipe.model.config
     _seed_torch(seed)
     pieces, rate = [], 16_000
-    for chunk in _each_chunk(readable, progress):
-        tokens = len(pipe.tokenizer(chunk)["input_ids"])
-        # the decoder has max_speech_positions steps; the default maxlenratio (20) could run past them
-        ratio = min(20.0, (config.max_speech_positions - 1) * config.reduction_factor / tokens)
-        samples, rate = _run_pipeline(pipe, chunk, {"speaker_embeddings": embedding, "maxlenratio": ratio})
-        pieces.append(samples)
-    return _Forward(pieces, rate, speaker.description, notes=notes)
+    with inside_tts.trace_speecht5(pipe) as trace:
+        for chunk in _each_chunk(readable, progress):
+            tokens = len(pipe.tokenizer(chunk)["input_ids"])
+            # the decoder has max_speech_positions steps; the default maxlenratio (20) could run past them
+            ratio = min(20.0, (config.max_speech_positions - 1) * config.reduction_factor / tokens)
+            samples, rate = _run_pipeline(pipe, chunk, {"speaker_embeddings": embedding, "maxlenratio": ratio,
+                                                        "threshold": trace.threshold})
+            pieces.append(samples)
+    return _Forward(pieces, rate, speaker.description, notes=notes, trace=trace)
 
 
 def _speakable_tokens(tokenizer: Any, text: str) -> int:
@@ -260,12 +271,15 @@ def _bark(pipe: Any, chunks: list[str], voice_name: str, seed: int, progress: Pr
         forward["history_prompt"] = dict(pipe.processor("", voice_preset=preset)["history_prompt"])
     _seed_torch(seed)
     pieces, rate = [], 24_000
-    for chunk in _each_chunk(readable, progress):
-        samples, rate = _run_pipeline(pipe, chunk, forward)
-        pieces.append(samples)
+    with inside_tts.trace_bark(pipe) as trace:
+        for chunk in _each_chunk(readable, progress):
+            start = time.perf_counter()
+            samples, rate = _run_pipeline(pipe, chunk, forward)
+            trace.part_seconds.append(time.perf_counter() - start)
+            pieces.append(samples)
     language = voices.bark_preset_language(preset)
     described = preset if preset != voices.NO_PRESET else "no preset (Bark picks a voice)"
-    return _Forward(pieces, rate, f"{described}, seed {seed}", english=language in (None, "en"))
+    return _Forward(pieces, rate, f"{described}, seed {seed}", english=language in (None, "en"), trace=trace)
 
 
 _NON_ROMAN = re.compile(r"[^\x00-\x7F]")
@@ -296,11 +310,12 @@ def _vits(pipe: Any, chunks: list[str], voice_name: str, seed: int, progress: Pr
                         f"({language}); VITS cannot speak an empty input. Type {name} text in its usual script.")
     _seed_torch(seed)  # VITS samples its durations and noise
     pieces, rate = [], 16_000
-    for chunk in _each_chunk(readable, progress):
-        samples, rate = _run_pipeline(pipe, chunk, {})
-        pieces.append(samples)
+    with inside_tts.trace_vits(pipe) as trace:
+        for chunk in _each_chunk(readable, progress):
+            samples, rate = _run_pipeline(pipe, chunk, {})
+            pieces.append(samples)
     return _Forward(pieces, rate, f"MMS {language} (single speaker), seed {seed}", english=language == "eng",
-                    notes=notes)
+                    notes=notes, trace=trace)
 
 
 _ENGINES: dict[str, Callable[[Any, list[str], str, int, Progress], _Forward]] = {
@@ -369,11 +384,12 @@ def synthesize(text: str | None, model_id: str = OFFLINE_VOICE, voice: str = "",
         start = time.perf_counter()
         forward = _ENGINES[engine](model, chunks, voice, seed, progress)
         compute_s = time.perf_counter() - start
+        architecture = inside_tts.card(entry.spec.family, model, model_id, engine)
     samples, notes = finish_audio(join_with_pauses(forward.pieces, forward.sample_rate))
     device, dtype = _device_dtype(entry, engine, model)
     speech = Speech(samples, forward.sample_rate, model_id, cleaned, forward.voice, device, dtype, compute_s, load_s,
                     len(forward.pieces) if engine != "piper" else len(chunks), forward.english,
-                    forward.notes + notes)
+                    forward.notes + notes, forward.trace, architecture)
     _MEASURED_RTF[(model_id, device)] = speech.real_time_factor
     return speech
 

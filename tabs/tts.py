@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import gradio as gr
 
-from shared import registry, tts
+from shared import inside_tts, registry, tts
 from shared import tts_voices as voices
 from shared.availability import default_model
 from shared.gpu import estimate_from_text, gpu_task
-from shared.ui import MODEL_EVENT, model_dropdown, user_errors
+from shared.inside import gallery_value
+from shared.ui import MODEL_EVENT, inside_section, model_dropdown, user_errors
 
 SLOTS = 4  # players / spectrograms in the comparison
 EXAMPLES = [
@@ -26,7 +27,11 @@ def run_tts(text: str, model: str = tts.OFFLINE_VOICE, voice: str = "", language
     speech = tts.synthesize(text, model, voice, language, int(seed or 0),
                             progress=lambda f, d: progress(f, desc=d))
     progress(0.97, desc="Spectrogram")
-    return tts.write_wav(speech), tts.spectrogram(speech), tts.info_markdown(speech), speech.to_json()
+    spectrogram = tts.spectrogram(speech)
+    progress(0.98, desc="Inside the model")
+    inside = gallery_value(inside_tts.inside_views(speech.inside))  # drawn from this run's trace, no second pass
+    return (tts.write_wav(speech), spectrogram, tts.info_markdown(speech), speech.to_json(), inside,
+            speech.architecture)
 
 
 @user_errors
@@ -87,8 +92,10 @@ def build() -> None:
                 info = gr.Markdown(label="Timing")
                 picture = gr.Image(label="Spectrogram", format="png", show_label=False, elem_id="tts-spectrogram")
                 details = gr.JSON(label="Details")
-        run.click(run_tts, [text, model, voice, language, seed], [audio, picture, info, details], api_name="tts",
-                  **MODEL_EVENT)
+                inside, card = inside_section("Speak some text to see what the model computed on the way.")
+        # the inside views go last: the API's existing output positions stay as they were
+        run.click(run_tts, [text, model, voice, language, seed], [audio, picture, info, details, inside, card],
+                  api_name="tts", **MODEL_EVENT)
         model.change(on_model_change, [model, text], [voice, notes, language], api_visibility="private")
         text.blur(lambda m, t: tts.model_notes(m, t), [model, text], notes, api_visibility="private")
         language.change(on_language_pick, [language, model], model, api_visibility="private")

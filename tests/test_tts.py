@@ -298,12 +298,12 @@ def client(app_url: str):
 
 
 def test_tts_api(client) -> None:
-    audio, spectrogram, info, details = client.predict("Hello there. This is the built-in voice.",
-                                                       model=tts.OFFLINE_VOICE, api_name="/tts")
+    audio, spectrogram, info, details, _inside, _card = client.predict("Hello there. This is the built-in voice.",
+                                                                       model=tts.OFFLINE_VOICE, api_name="/tts")
     samples, rate = sf.read(audio, dtype="float32")
     assert rate == 22_050 == details["sample_rate"] and np.abs(samples).max() <= 1.0 and samples.std() > 0.01
     assert Path(spectrogram).is_file() and "real-time factor" in info and details["device"] == "cpu"
-    audio, _, _, details = client.predict(HINDI, model="facebook/mms-tts-eng", language="hin", api_name="/tts")
+    audio, _, _, details, _, _ = client.predict(HINDI, model="facebook/mms-tts-eng", language="hin", api_name="/tts")
     assert details["model"] == "facebook/mms-tts-hin" and sf.info(audio).samplerate == 16_000
 
 
