@@ -37,9 +37,9 @@ def test_transcribe_real_whisper_weights_through_transformers(client: Client) ->
 
 
 def test_transcribe_ctc_shows_the_collapse(client: Client) -> None:
-    _text, payload, _, _, _, ctc_md, ctc_rows = client.predict(handle_file(SPEECH),
-                                                              model="facebook/wav2vec2-base-960h",
-                                                              api_name="/transcribe")
+    _text, payload, _, _, _, ctc_md, ctc_rows, *_inside = client.predict(handle_file(SPEECH),
+                                                                         model="facebook/wav2vec2-base-960h",
+                                                                         api_name="/transcribe")
     assert "drop blanks" in ctc_md and ctc_rows["data"]
     assert payload["engine"] == "transformers"
 
