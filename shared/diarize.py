@@ -24,6 +24,8 @@ import numpy as np
 from shared.audio import AudioClip
 from shared.availability import hub_reachable, is_cached, offline_mode
 from shared.errors import ModelUnavailableError, UserError
+from shared.inside import architecture_card
+from shared.inside_diarize import DiarizationInternals, PyannoteCapture, speaker_request
 from shared.loader import ModelLoader, get_loader
 from shared.registry import DIARIZE, get_spec
 from shared.subtitles import Cue, to_srt
@@ -111,6 +113,8 @@ class Diarization:
     audio_s: float
     compute_s: float
     load_s: float
+    internals: DiarizationInternals | None = None  # what the run computed on the way ("Inside the model")
+    card: str = ""  # the model family's architecture card with the loaded model's parameter count
 
     @classmethod
     def from_turns(cls, turns: list[Turn], audio_s: float) -> Diarization:
@@ -323,18 +327,23 @@ def diarize(clip: AudioClip, model_id: str = OFFLINE_DIARIZER, num_speakers: int
             start = time.perf_counter()
             speech = vad.speech_segments(clip.samples)
         with loader.use(model_id) as diarizer:
-            raw = diarizer(clip.samples, num_speakers=exact, min_speakers=low, max_speakers=high, speech=speech,
-                           progress=lambda fraction, desc: progress(0.05 + 0.95 * fraction, desc))
+            raw, internals = diarizer.run(clip.samples, num_speakers=exact, min_speakers=low, max_speakers=high,
+                                          speech=speech,
+                                          progress=lambda fraction, desc: progress(0.05 + 0.95 * fraction, desc))
             compute_s = time.perf_counter() - start
+            card = (architecture_card(spec.family, diarizer, spec.id) + "  \n*Counted:* Resemblyzer's encoder "
+                    "only; segmentation-3.0 runs as ONNX (about 1.5 M weights) and Silero VAD as a separate model.")
         turns = [Turn(start_s, end_s, speaker) for start_s, end_s, speaker in raw]
         device, dtype = diarizer.device, "float32"
     else:
         with loader.use(model_id) as pipeline, _lock_for(model_id):
             start = time.perf_counter()
-            turns = _run_pyannote(pipeline, clip, exact, low, high, progress)
+            turns, internals = _run_pyannote(pipeline, clip, exact, low, high, progress)
             compute_s = time.perf_counter() - start
+            card = architecture_card(spec.family, pipeline, spec.id)
         device, dtype = entry.placement.device, "float32"  # pyannote runs its models in float32
-    return Diarization(turns, model_id, spec.engine, device, dtype, clip.duration_s, compute_s, load_s)
+    return Diarization(turns, model_id, spec.engine, device, dtype, clip.duration_s, compute_s, load_s, internals,
+                       card)
 
 
 _HOOK_STEPS = {"segmentation": (0.05, 0.35), "speaker_counting": (0.35, 0.4), "embeddings": (0.4, 0.9),
@@ -354,17 +363,24 @@ def _pyannote_hook(progress: Progress) -> Callable[..., None]:
 
 
 def _run_pyannote(pipeline: Any, clip: AudioClip, exact: int | None, low: int | None, high: int | None,
-                  progress: Progress) -> list[Turn]:
+                  progress: Progress) -> tuple[list[Turn], DiarizationInternals | None]:
+    """Turns, and the run's intermediate results recorded on the way (same single pass; call under the lock)."""
     import torch
 
     waveform = torch.from_numpy(np.ascontiguousarray(clip.samples))[None]
     kwargs = {key: value for key, value in (("num_speakers", exact), ("min_speakers", low),
                                             ("max_speakers", high)) if value is not None}
-    with torch.inference_mode():
-        output = pipeline({"waveform": waveform, "sample_rate": SAMPLE_RATE}, hook=_pyannote_hook(progress),
-                          **kwargs)
+    show_progress = _pyannote_hook(progress)
+
+    def hook(step_name: str, artifact: Any, file: Any = None, total: int | None = None,
+             completed: int | None = None) -> None:
+        capture.hook(step_name, artifact, completed=completed)
+        show_progress(step_name, artifact, file=file, total=total, completed=completed)
+
+    with torch.inference_mode(), PyannoteCapture(pipeline) as capture:
+        output = pipeline({"waveform": waveform, "sample_rate": SAMPLE_RATE}, hook=hook, **kwargs)
     annotation = getattr(output, "speaker_diarization", output)  # pyannote.audio 4: DiarizeOutput; 3: Annotation
-    return annotation_to_turns(annotation, clip.duration_s)
+    return annotation_to_turns(annotation, clip.duration_s), capture.internals(speaker_request(exact, low, high))
 
 
 def annotation_to_turns(annotation: Any, duration_s: float) -> list[Turn]:

@@ -7,6 +7,8 @@ import re
 import numpy as np
 
 from shared.diarize import Diarization, Evaluation, Turn, WhoSaidWhat, tagged_srt, tagged_text, to_rttm
+from shared.inside import gallery_value
+from shared.inside_diarize import diarization_views
 from shared.plots import new_figure, to_rgb, waveform_envelope
 from shared.results import new_result_path, write_json
 from shared.timing import timing_line
@@ -14,6 +16,11 @@ from shared.timing import timing_line
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
            "#17becf")
 UNMATCHED = "#b0b0b0"
+
+
+def speaker_colors(speakers: list[str]) -> dict[str, str]:
+    """The colour of each speaker, in order of first appearance: the same in the timeline and inside the model."""
+    return {speaker: PALETTE[index % len(PALETTE)] for index, speaker in enumerate(speakers)}
 
 
 def _lanes(ax, turns: list[Turn], speakers: list[str], colors: dict[str, str], top: float) -> list[float]:
@@ -33,7 +40,7 @@ def timeline_image(samples: np.ndarray, sample_rate: int, diarization: Diarizati
     hypothesis speaker they were matched to) under those when a reference is given."""
     duration = len(samples) / sample_rate
     speakers = diarization.speakers
-    colors = {speaker: PALETTE[index % len(PALETTE)] for index, speaker in enumerate(speakers)}
+    colors = speaker_colors(speakers)
     ref_speakers = list(dict.fromkeys(t.speaker for t in sorted(reference or [], key=lambda t: t.start)))
     matched = {ref: hyp for hyp, ref in (evaluation.mapping if evaluation else {}).items()}
     ref_colors = {ref: colors.get(matched.get(ref, ""), UNMATCHED) for ref in ref_speakers}
@@ -59,6 +66,15 @@ def timeline_image(samples: np.ndarray, sample_rate: int, diarization: Diarizati
     lane_ax.set(xlim=(0, max(duration, 1e-3)), ylim=(-0.6, max(lanes, 1) - 0.4), xlabel="time (s)")
     lane_ax.grid(axis="x", alpha=0.3)
     return to_rgb(fig)
+
+
+def inside_outputs(result: Diarization) -> tuple[list[tuple[np.ndarray, str]], str]:
+    """The "Inside the model" gallery (the run's three stages, with captions) and the architecture card."""
+    views = diarization_views(result.internals, speaker_colors(result.speakers)) if result.internals else []
+    card = result.card or "No model ran."
+    if result.internals is None and result.engine != "none":
+        card += "  \n*No speech was found, so there are no intermediate steps to show.*"
+    return gallery_value(views), card
 
 
 def info_markdown(result: Diarization) -> str:

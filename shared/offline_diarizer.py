@@ -29,6 +29,7 @@ import numpy as np
 
 from shared.device import Placement
 from shared.errors import ModelUnavailableError
+from shared.inside_diarize import DiarizationInternals, speaker_request
 from shared.registry import ModelSpec
 
 SAMPLE_RATE = 16_000
@@ -70,6 +71,16 @@ class LocalSegmentation:
     activity: np.ndarray
     window_starts: np.ndarray  # first global frame of each window
     num_frames: int  # global frames covering the file
+    scores: np.ndarray | None = None  # (windows, frames, 3) soft: the probability each local speaker speaks
+    ran: np.ndarray | None = None  # (windows,) bool: windows the model ran on (the others had no speech)
+
+
+@dataclass
+class Clustering:
+    """The clustering's answer and how it got there."""
+    assignment: np.ndarray  # (windows, 3) global speaker of each local speaker, -1 for none
+    clustered: np.ndarray  # (windows, 3) bool: the embeddings the tree was built on
+    tree: np.ndarray | None  # their scipy linkage matrix (None with fewer than two)
 
 
 class OfflineDiarizer:
@@ -83,23 +94,33 @@ class OfflineDiarizer:
                  max_speakers: int | None = None, speech: list[tuple[float, float]] | None = None,
                  threshold: float = THRESHOLD, progress: Progress = _no_progress) -> list[Turn]:
         """Turns (start s, end s, "SPEAKER_00") of 16 kHz mono float32 `samples`."""
+        return self.run(samples, num_speakers=num_speakers, min_speakers=min_speakers, max_speakers=max_speakers,
+                        speech=speech, threshold=threshold, progress=progress)[0]
+
+    def run(self, samples: np.ndarray, *, num_speakers: int | None = None, min_speakers: int | None = None,
+            max_speakers: int | None = None, speech: list[tuple[float, float]] | None = None,
+            threshold: float = THRESHOLD, progress: Progress = _no_progress
+            ) -> tuple[list[Turn], DiarizationInternals | None]:
+        """The turns and what the run computed on the way (None when there was no speech to look at)."""
         samples = np.ascontiguousarray(samples, dtype=np.float32)
         if speech is None:
             progress(0.0, "Finding speech (Silero VAD)")
             speech = silero_speech(samples)
         if not speech or len(samples) < FRAME_SPAN:
-            return []
+            return [], None
         speech_mask = _speech_mask(speech, _num_frames(len(samples)))
         segmentation = self.segment(samples, speech_mask, progress)
         count = _speaker_count(segmentation, speech_mask)
         progress(0.55, "Speaker embeddings (Resemblyzer)")
         embeddings, clean_frames = self.embed(samples, segmentation)
         progress(0.85, "Clustering")
-        assignment = cluster(embeddings, clean_frames, segmentation.activity, num_speakers, min_speakers,
-                             max_speakers, threshold)
-        frames = reconstruct(segmentation, assignment, count)
-        duration = len(samples) / SAMPLE_RATE
-        return frames_to_turns(frames, duration)
+        clustering = cluster_details(embeddings, clean_frames, segmentation.activity, num_speakers, min_speakers,
+                                     max_speakers, threshold)
+        frames = reconstruct(segmentation, clustering.assignment, count)
+        turns, names = _turns_and_names(frames, len(samples) / SAMPLE_RATE)
+        internals = _internals(segmentation, embeddings, clustering, names, threshold,
+                               speaker_request(num_speakers, min_speakers, max_speakers))
+        return turns, internals
 
     def warm_up(self) -> None:
         """First calls of onnxruntime and torch are slow; pay that at load time rather than in the first request."""
@@ -118,6 +139,7 @@ class OfflineDiarizer:
         last_start = max(0, num_frames - frames_per_window)
         starts = [*range(0, last_start, STEP_FRAMES), last_start]
         activity = np.zeros((len(starts), frames_per_window, 3), dtype=np.int8)
+        scores = np.zeros((len(starts), frames_per_window, 3), dtype=np.float32)
         # windows without any speech are not run: their activity stays zero
         todo = [index for index, start in enumerate(starts) if speech_mask[start:start + frames_per_window].any()]
         for done, first in enumerate(range(0, len(todo), BATCH)):
@@ -126,10 +148,14 @@ class OfflineDiarizer:
             for row, index in enumerate(batch):
                 piece = samples[starts[index] * FRAME_HOP: starts[index] * FRAME_HOP + WINDOW_SAMPLES]
                 chunks[row, 0, :len(piece)] = piece
-            log_probs = self._segmentation.run(None, {"input": chunks})[0]
-            activity[batch] = POWERSET[log_probs[:, :frames_per_window].argmax(-1)]
+            log_probs = self._segmentation.run(None, {"input": chunks})[0][:, :frames_per_window]
+            activity[batch] = POWERSET[log_probs.argmax(-1)]
+            # P(local speaker k speaks) = sum of the powerset classes that include k (kept for "Inside the model")
+            scores[batch] = np.exp(log_probs) @ POWERSET.astype(np.float32)
             progress(0.05 + 0.5 * min(1.0, (done + 1) * BATCH / len(todo)), "Local segmentation (segmentation-3.0)")
-        return LocalSegmentation(activity, np.asarray(starts), num_frames)
+        ran = np.zeros(len(starts), dtype=bool)
+        ran[todo] = True
+        return LocalSegmentation(activity, np.asarray(starts), num_frames, scores, ran)
 
     def embed(self, samples: np.ndarray, segmentation: LocalSegmentation) -> tuple[np.ndarray, np.ndarray]:
         """One embedding per (window, local speaker) from the frames where it speaks alone (NaN when too little);
@@ -245,6 +271,14 @@ def _speaker_count(segmentation: LocalSegmentation, speech_mask: np.ndarray) -> 
 def cluster(embeddings: np.ndarray, clean_frames: np.ndarray, activity: np.ndarray, num_speakers: int | None,
             min_speakers: int | None, max_speakers: int | None, threshold: float = THRESHOLD) -> np.ndarray:
     """Global speaker of each (window, local speaker), -1 for none."""
+    return cluster_details(embeddings, clean_frames, activity, num_speakers, min_speakers, max_speakers,
+                           threshold).assignment
+
+
+def cluster_details(embeddings: np.ndarray, clean_frames: np.ndarray, activity: np.ndarray,
+                    num_speakers: int | None, min_speakers: int | None, max_speakers: int | None,
+                    threshold: float = THRESHOLD) -> Clustering:
+    """`cluster`, plus which embeddings the tree was built on and the tree itself."""
     from scipy.cluster.hierarchy import fcluster, linkage
     from scipy.optimize import linear_sum_assignment
 
@@ -252,11 +286,12 @@ def cluster(embeddings: np.ndarray, clean_frames: np.ndarray, activity: np.ndarr
     assignment = np.full((windows, speakers), -1, dtype=int)
     usable = ~np.isnan(embeddings[..., 0])
     if not usable.any():
-        return assignment
+        return Clustering(assignment, usable, None)
     train = usable & (clean_frames >= MIN_CLEAN_FRAMES)
     if train.sum() < 2:
         train = usable
     vectors = embeddings[train]
+    tree = None
     if len(vectors) == 1:
         labels = np.zeros(1, dtype=int)
     else:
@@ -283,7 +318,7 @@ def cluster(embeddings: np.ndarray, clean_frames: np.ndarray, activity: np.ndarr
         assignment[window, local[rows]] = columns
         for row in set(range(len(local))) - set(rows):  # more local speakers than clusters
             assignment[window, local[row]] = int(similarity[row].argmax())
-    return assignment
+    return Clustering(assignment, train, tree)
 
 
 def _centroids(vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -365,6 +400,11 @@ def reconstruct(segmentation: LocalSegmentation, assignment: np.ndarray, count: 
 
 def frames_to_turns(binary: np.ndarray, duration_s: float) -> list[Turn]:
     """Runs of active frames → turns, short gaps filled and crumbs dropped, labels by first appearance."""
+    return _turns_and_names(binary, duration_s)[0]
+
+
+def _turns_and_names(binary: np.ndarray, duration_s: float) -> tuple[list[Turn], dict[int, str]]:
+    """`frames_to_turns`, plus the label each global speaker (column) got."""
     raw: list[tuple[float, float, int]] = []
     for speaker in range(binary.shape[1]):
         active = np.concatenate([[0], binary[:, speaker].astype(np.int8), [0]])
@@ -382,7 +422,23 @@ def frames_to_turns(binary: np.ndarray, duration_s: float) -> list[Turn]:
     names: dict[int, str] = {}
     for _, _, speaker in raw:
         names.setdefault(speaker, f"SPEAKER_{len(names):02d}")
-    return [(round(start, 3), round(end, 3), names[speaker]) for start, end, speaker in raw]
+    return [(round(start, 3), round(end, 3), names[speaker]) for start, end, speaker in raw], names
+
+
+def _internals(segmentation: LocalSegmentation, embeddings: np.ndarray, clustering: Clustering,
+               names: dict[int, str], threshold: float, request: str) -> DiarizationInternals:
+    """The run's intermediate arrays for the "Inside the model" pictures (views of what was computed, no copies
+    of the audio)."""
+    usable = ~np.isnan(embeddings[..., 0])
+    windows = len(segmentation.window_starts)
+    scores = segmentation.scores if segmentation.scores is not None else segmentation.activity.astype(np.float32)
+    ran = segmentation.ran if segmentation.ran is not None else np.ones(windows, bool)
+    return DiarizationInternals(
+        scores=scores, chunk_starts_s=segmentation.window_starts * FRAME_HOP / SAMPLE_RATE,
+        chunk_s=WINDOW_SAMPLES / SAMPLE_RATE, ran=ran, embeddings=embeddings[usable], owners=np.argwhere(usable),
+        speakers=[names.get(int(speaker), "") for speaker in clustering.assignment[usable]],
+        clustered=clustering.clustered[usable], linkage=clustering.tree, threshold=threshold,
+        method=f"average-linkage agglomerative clustering on cosine distance, cut at {threshold:g}", request=request)
 
 
 def silero_speech(samples: np.ndarray) -> list[tuple[float, float]]:

@@ -17,7 +17,7 @@ from shared.dataset_ui import dataset_source
 from shared.diarize import OFFLINE_ASR, OFFLINE_DIARIZER
 from shared.errors import UserError
 from shared.gpu import estimate_from_audio, gpu_task
-from shared.ui import MODEL_EVENT, audio_input, model_dropdown, user_errors
+from shared.ui import MODEL_EVENT, audio_input, inside_section, model_dropdown, user_errors
 
 MAX_RTTM_BYTES = 5 * 2**20
 
@@ -48,9 +48,11 @@ def run_diarize(audio: str | None, model: str = OFFLINE_DIARIZER, num_speakers: 
     reference = dz.parse_rttm(reference_text) if reference_text is not None else None
     evaluation = dz.evaluate(reference, result.turns, clip.duration_s) if reference else None
     image = views.timeline_image(clip.samples, clip.sample_rate, result, reference, evaluation)
+    gallery, card = views.inside_outputs(result)
     return (dz.turns_to_json(result.turns), views.info_markdown(result), image, views.turn_rows(result.turns),
             views.write_diarization_files(result, clip.name, evaluation),
-            views.evaluation_markdown(evaluation) if evaluation else "", evaluation.to_json() if evaluation else None)
+            views.evaluation_markdown(evaluation) if evaluation else "", evaluation.to_json() if evaluation else None,
+            gallery, card)
 
 
 @user_errors
@@ -129,6 +131,8 @@ def build() -> None:
             files = gr.File(label="Download: RTTM, JSON", file_count="multiple")
             turns = gr.JSON(label="Turns (JSON)", visible=False)
             der_json = gr.JSON(label="Evaluation (JSON)", visible=False)
+            inside_gallery, inside_card = inside_section(
+                "Run the diarizer to see its three stages: local segmentation, speaker embeddings, clustering.")
     with gr.Accordion("Who said what (speech recognition × speaker turns)", open=True):
         with gr.Row():
             asr_model = model_dropdown(registry.ASR, label="Speech recognizer", default=OFFLINE_ASR)
@@ -141,7 +145,7 @@ def build() -> None:
         wsw_files = gr.File(label="Download: text, SRT with speaker names, JSON", file_count="multiple")
 
     run.click(run_diarize, [audio, model, num_speakers, min_speakers, max_speakers, reference, hf_token],
-              [turns, info, timeline, table, files, der, der_json], api_name="diarize",
+              [turns, info, timeline, table, files, der, der_json, inside_gallery, inside_card], api_name="diarize",
               **MODEL_EVENT).then(speaker_choices, turns, speaker, api_visibility="private")
     audio.change(lambda: (None, gr.Dropdown(choices=[], value=None)), None, [turns, speaker],
                  api_visibility="private")

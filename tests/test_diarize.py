@@ -308,7 +308,7 @@ def client(app_url: str) -> Client:
 
 
 def test_api_diarize_offline_with_reference(client: Client) -> None:
-    turns, info, _timeline, table, files, der_md, der = client.predict(
+    turns, info, _timeline, table, files, der_md, der, _inside, _card = client.predict(
         handle_file(str(sample_wav())), model=dz.OFFLINE_DIARIZER,
         reference_rttm=handle_file(str(pyannote_sample_dir() / "sample.rttm")), api_name="/diarize")
     assert {t["speaker"] for t in turns} == {"SPEAKER_00", "SPEAKER_01"}
