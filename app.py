@@ -19,6 +19,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr
 
 from shared.availability import start_hub_probe
+from shared.cancel import make_model_events_cancellable
 from shared.config import SETTINGS
 from tabs import classify, diarize, settings, transcribe, tts, visualize, zero_shot
 
@@ -88,6 +89,7 @@ def build_demo() -> gr.Blocks:
                 with gr.Tab(title):
                     tab.build()
             settings.build()
+    make_model_events_cancellable(demo)  # a cancelled job stops at its next progress update and frees its slot
     demo.queue(default_concurrency_limit=2, max_size=SETTINGS.queue_size)
     return demo
 

@@ -11,6 +11,8 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from shared.config import SETTINGS
+
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger(__name__)
 MIN_S, MAX_S = 15, 300  # ZeroGPU bills the declared duration; keep it between a warm-up and a sane ceiling
@@ -34,15 +36,22 @@ def clamp_duration(seconds: float) -> int:
 
 
 class InFlight:
-    """How many model-bound handlers run at once (the queue's concurrency group should cap it); logs each new
-    maximum so the limit can be checked from outside."""
+    """How many model-bound handlers run at once; logs each new maximum so the limit can be checked from outside.
+    The queue's concurrency group caps the events; the slots here cap the work itself, which matters after a
+    cancel: the event (and its queue slot) ends at once, while its worker stops only at its next progress update,
+    so the next job's worker waits here for it rather than run beside it."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int) -> None:
         self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(limit)
         self.current = 0
         self.maximum = 0
 
     def __enter__(self) -> None:
+        from shared.cancel import check_cancelled
+
+        while not self._slots.acquire(timeout=0.25):
+            check_cancelled()  # a job cancelled while it waited gives up its turn
         with self._lock:
             self.current += 1
             if self.current > self.maximum:
@@ -52,9 +61,10 @@ class InFlight:
     def __exit__(self, *exc: object) -> None:
         with self._lock:
             self.current -= 1
+        self._slots.release()
 
 
-IN_FLIGHT = InFlight()
+IN_FLIGHT = InFlight(SETTINGS.gpu_concurrency)
 
 
 def _counted(fn: F) -> F:

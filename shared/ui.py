@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import gradio as gr
 
 from shared import registry
+from shared.cancel import MODELS_GROUP, Cancelled
 from shared.config import SETTINGS
 from shared.errors import UserError
 
@@ -20,7 +21,7 @@ EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 F = TypeVar("F", bound=Callable[..., Any])
 
 # keyword arguments for every model-bound event: one shared concurrency group (one GPU, or the CPU's cores)
-MODEL_EVENT: dict[str, Any] = {"concurrency_id": "models", "concurrency_limit": SETTINGS.gpu_concurrency}
+MODEL_EVENT: dict[str, Any] = {"concurrency_id": MODELS_GROUP, "concurrency_limit": SETTINGS.gpu_concurrency}
 
 
 def _is_out_of_memory(exc: BaseException) -> bool:
@@ -34,7 +35,7 @@ def user_errors(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except gr.Error:
+        except (gr.Error, Cancelled):
             raise
         except UserError as exc:
             # Gradio renders toasts as (sanitised) HTML; messages may quote user text, so show it as text

@@ -107,3 +107,39 @@ def test_text_inputs_against_the_app(client: Client) -> None:
     for text, message in (("", "empty|nothing to speak"), ("🎉🎉🎉", "nothing to speak"), ("a" * 5000, "limit")):
         with pytest.raises(Exception, match=message):
             client.predict(text, model="offline:piper-en_US-joe-medium", api_name="/tts")
+
+
+LENGTHS_S = (0.01, 0.4, 5.0, 31.0, 600.0)
+
+
+@pytest.fixture(scope="module")
+def clips_by_length(tmp_path_factory: pytest.TempPathFactory) -> dict[float, Path]:
+    """Speech of each length: the example sentence tiled (and cut) to 10 ms, 0.4 s, 5 s, 31 s and 10 min."""
+    import soundfile as sf
+
+    speech, rate = sf.read(EXAMPLES_DIR / "speech_piper.wav", dtype="float32")
+    folder = tmp_path_factory.mktemp("lengths")
+    clips = {}
+    for seconds in LENGTHS_S:
+        n = max(1, int(seconds * rate))
+        clips[seconds] = write_wav(folder / f"speech_{seconds:g}s.wav", np.resize(speech, n), rate)
+    return clips
+
+
+@pytest.mark.parametrize("endpoint", list(ENDPOINTS))
+def test_every_clip_length_gets_an_answer_or_a_clear_error(client: Client, clips_by_length: dict,
+                                                            endpoint: str) -> None:
+    """10 ms to 10 min on every tab: a result, or (for clips too short to analyse) an error that says so."""
+    outcomes = {}
+    for seconds, path in clips_by_length.items():
+        try:
+            result = client.predict(handle_file(str(path)), **ENDPOINTS[endpoint], api_name=endpoint)
+            outcomes[seconds] = "ok" if result is not None else "empty result"
+        except Exception as exc:
+            outcomes[seconds] = str(exc)[:200]
+    for seconds, outcome in outcomes.items():
+        if seconds >= 0.4:
+            assert outcome == "ok", (seconds, outcome)
+        else:
+            assert outcome == "ok" or re.search("short", outcome), (seconds, outcome)
+            assert "Something went wrong" not in outcome

@@ -1,17 +1,25 @@
-"""A bounded queue: callers beyond ADS_QUEUE_SIZE get a clear "busy" answer instead of waiting forever."""
+"""A bounded queue: callers beyond ADS_QUEUE_SIZE get a clear "busy" answer instead of waiting forever; a cancelled
+running job gives its slot back at once and its worker stops."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
+import numpy as np
 import pytest
+import soundfile as sf
 from gradio_client import Client, handle_file
+from gradio_client.utils import Status
 
 from shared.ui import EXAMPLES_DIR
-from tests.conftest import ROOT, free_port, wait_for_http
+from tests.conftest import ARTIFACTS, ROOT, free_port, wait_for_http
+
+LOG = ARTIFACTS / "small-queue-app.log"
 
 
 @pytest.fixture(scope="module")
@@ -19,8 +27,10 @@ def small_queue_app(tiny_hf_home) -> str:
     port = free_port()
     env = {**os.environ, "HF_HOME": str(tiny_hf_home), "ADS_QUEUE_SIZE": "1", "ADS_GPU_CONCURRENCY": "1"}
     env.pop("ADS_TINY_HF_HOME", None)
-    process = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ARTIFACTS.mkdir(exist_ok=True)
+    with open(LOG, "w") as log:
+        process = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT,
+                                   env={**env, "PYTHONUNBUFFERED": "1"}, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_for_http(f"http://127.0.0.1:{port}/", 90, process)
         yield f"http://127.0.0.1:{port}/"
@@ -44,3 +54,33 @@ def test_overflow_gets_a_busy_message_and_the_rest_succeed(small_queue_app: str)
     assert "ok" in outcomes
     refused = [outcome for outcome in outcomes if outcome != "ok"]
     assert refused and all("queue is full" in outcome.lower() for outcome in refused), outcomes
+
+
+def test_a_cancelled_running_job_frees_its_slot(small_queue_app: str, tmp_path: Path) -> None:
+    """One model slot (ADS_GPU_CONCURRENCY=1). A 30-minute transcription (over a minute of work here) is cancelled
+    while it runs: a short job then gets the slot and finishes long before the first one could have, the first
+    one's worker stops at its next progress update, and the slot limit holds throughout."""
+    speech, rate = sf.read(EXAMPLES_DIR / "speech_piper.wav", dtype="float32")
+    long_path = tmp_path / "thirty_minutes.wav"
+    sf.write(long_path, np.resize(speech, 30 * 60 * rate), rate, subtype="PCM_16")
+
+    long_job = Client(small_queue_app, verbose=False, download_files=False).submit(
+        handle_file(str(long_path)), model="offline:whisper-tiny.en", api_name="/transcribe")
+    deadline = time.monotonic() + 90
+    while long_job.status().code not in (Status.PROGRESS, Status.ITERATING):
+        assert time.monotonic() < deadline, long_job.status()
+        assert not long_job.done(), "the 30-minute job ended before it could be cancelled"
+        time.sleep(0.2)
+    time.sleep(2)  # well inside the decoding loop
+    long_job.cancel()
+
+    start = time.monotonic()
+    text = Client(small_queue_app, verbose=False, download_files=False).predict(
+        handle_file(str(EXAMPLES_DIR / "speech_piper.wav")), model="offline:whisper-tiny.en",
+        api_name="/transcribe")[0]
+    waited = time.monotonic() - start
+    assert text and "no speech" not in text
+    assert waited < 30, f"the short job waited {waited:.1f} s: the cancelled job still held the slot"
+    log = LOG.read_text()
+    assert "run_transcribe: cancelled, stopped at a progress update" in log
+    assert "in flight: 2" not in log  # the cancelled worker never ran beside the next one
