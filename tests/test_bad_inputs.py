@@ -114,7 +114,8 @@ LENGTHS_S = (0.01, 0.4, 5.0, 31.0, 600.0)
 
 @pytest.fixture(scope="module")
 def clips_by_length(tmp_path_factory: pytest.TempPathFactory) -> dict[float, Path]:
-    """Speech of each length: the example sentence tiled (and cut) to 10 ms, 0.4 s, 5 s, 31 s and 10 min."""
+    """Speech of each length: 10 ms, 0.4 s and 5 s cut from the example sentence; 31 s and 10 min with the sentence
+    once every 30 s over quiet noise (a talk with pauses, not 10 minutes of one sentence repeated back to back)."""
     import soundfile as sf
 
     speech, rate = sf.read(EXAMPLES_DIR / "speech_piper.wav", dtype="float32")
@@ -122,7 +123,13 @@ def clips_by_length(tmp_path_factory: pytest.TempPathFactory) -> dict[float, Pat
     clips = {}
     for seconds in LENGTHS_S:
         n = max(1, int(seconds * rate))
-        clips[seconds] = write_wav(folder / f"speech_{seconds:g}s.wav", np.resize(speech, n), rate)
+        if seconds <= len(speech) / rate:
+            samples = speech[:n]
+        else:
+            samples = (np.random.default_rng(0).standard_normal(n) * 1e-3).astype(np.float32)
+            for start in range(0, n - len(speech), 30 * rate):
+                samples[start:start + len(speech)] += speech
+        clips[seconds] = write_wav(folder / f"speech_{seconds:g}s.wav", samples, rate)
     return clips
 
 
