@@ -21,6 +21,7 @@ import gradio as gr
 from shared.availability import start_hub_probe
 from shared.cancel import make_model_events_cancellable
 from shared.config import SETTINGS
+from shared.ui import INSIDE_CSS
 from tabs import classify, diarize, settings, transcribe, tts, visualize, zero_shot
 
 TITLE = "Audio Demo Suite"
@@ -86,7 +87,7 @@ def build_demo() -> gr.Blocks:
         with gr.Tabs():
             for title, tab in (("Visualize", visualize), ("Classify", classify), ("Zero-shot", zero_shot),
                                ("Transcribe", transcribe), ("Diarize", diarize), ("Text-to-speech", tts)):
-                with gr.Tab(title):
+                with gr.Tab(title, elem_id=f"tab-{title.lower()}"):
                     tab.build()
             settings.build()
     make_model_events_cancellable(demo)  # a cancelled job stops at its next progress update and frees its slot
@@ -102,7 +103,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     build_demo().launch(server_name=args.host, server_port=args.port, share=args.share,
-                        max_file_size=SETTINGS.max_file_bytes, theme=gr.themes.Soft())
+                        max_file_size=SETTINGS.max_file_bytes, theme=gr.themes.Soft(), css=INSIDE_CSS)
 
 
 if __name__ == "__main__":

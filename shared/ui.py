@@ -73,5 +73,17 @@ def inside_section(hint: str = "Run the model to see how it reached its answer."
     with gr.Accordion("Inside the model", open=False, elem_classes=["inside-model"]):
         card = gr.Markdown(hint)
         gallery = gr.Gallery(label="Intermediate steps", columns=1, height="auto", object_fit="contain",
-                             show_label=True, preview=False)
+                             show_label=False, preview=False)
     return gallery, card
+
+
+# the inside section's gallery: pictures at their own aspect ratio, captions in full under each picture (Gradio's
+# gallery crops thumbnails square and cuts captions to one line)
+INSIDE_CSS = """
+.inside-model .thumbnail-item { aspect-ratio: auto !important; height: auto !important; }
+.inside-model .thumbnail-lg > img { height: auto !important; object-fit: contain !important; }
+.inside-model .caption-label { position: static !important; white-space: normal !important; max-width: 100% !important;
+  text-overflow: clip !important; font-size: var(--text-md) !important; opacity: 1 !important; }
+.inside-model .grid-wrap { overflow-y: visible !important; max-height: none !important; }
+.inside-model .grid-container { grid-auto-rows: auto !important; grid-template-rows: none !important; }
+"""

@@ -1,4 +1,5 @@
-"""A real browser (Debian chromium driven by Playwright, no browser download) opens the app and draws a plot."""
+"""A real browser (Debian chromium driven by Playwright, no browser download) opens the app, draws a plot, and runs
+every tab's model to show its "Inside the model" pictures."""
 
 from __future__ import annotations
 
@@ -73,3 +74,44 @@ def test_tab_renders(page, tab: str) -> None:
     assert page.get_by_role("tab", name=tab, exact=True).get_attribute("aria-selected") == "true"
     slug = tab.lower().replace(" & ", "-").replace(" ", "-")
     page.screenshot(path=str(ARTIFACTS / "screenshots" / f"{slug}.png"), full_page=True)
+
+
+INSIDE_RUNS = {  # tab -> (panel holding the main event, input file or None, button, model to pick or None)
+    "Transcribe": ("#transcribe-file", EXAMPLES_DIR / "speech_piper.wav", "Transcribe", "faster-whisper"),
+    "Classify": ("#classify-labels", EXAMPLES_DIR / "speech_piper.wav", "Classify", None),
+    "Zero-shot": ("#tab-zero-shot", EXAMPLES_DIR / "chirp_100-8000Hz.wav", "Score labels", None),
+    "Diarize": ("#tab-diarize", None, "Diarize", None),
+    "Text-to-speech": ("#tts-synthesize", None, "Speak", None),
+}
+
+
+@pytest.mark.parametrize("tab", list(INSIDE_RUNS))
+def test_inside_the_model_in_the_browser(page, tab: str) -> None:
+    """Run the tab's model, open "Inside the model": its pictures and the architecture card with the parameter
+    count appear; a screenshot of the section is kept for each tab."""
+    from shared.diarize import pyannote_sample
+
+    selector, audio, button, model_name = INSIDE_RUNS[tab]
+    if tab == "Diarize":
+        audio = Path(pyannote_sample()[0])
+    page.get_by_role("tab", name=tab, exact=True).click()
+    panel = page.locator(selector)
+    if audio is not None:
+        panel.locator("input[type=file]").first.set_input_files(str(audio))
+        page.wait_for_timeout(1000)
+    if model_name:
+        model = panel.get_by_label("Model")
+        model.click()
+        model.fill(model_name)
+        page.keyboard.press("Enter")
+    panel.get_by_role("button", name=button, exact=True).click()
+    section = panel.locator(".inside-model")
+    section.get_by_text("Inside the model").first.click()
+    images = section.locator("img")
+    images.first.wait_for(state="visible", timeout=120_000)
+    page.wait_for_timeout(500)
+    assert images.first.evaluate("img => img.naturalWidth") > 300
+    assert "parameters" in section.inner_text() or "not a PyTorch model" in section.inner_text()
+    (ARTIFACTS / "screenshots").mkdir(parents=True, exist_ok=True)
+    slug = tab.lower().replace(" ", "-")
+    section.screenshot(path=str(ARTIFACTS / "screenshots" / f"inside-{slug}.png"))
