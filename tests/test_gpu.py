@@ -64,7 +64,7 @@ def test_no_op_elsewhere(fake_spaces: FakeSpaces, monkeypatch: pytest.MonkeyPatc
 def test_in_flight_counter_tracks_concurrent_calls() -> None:
     import threading
 
-    counter = gpu.InFlight()
+    counter = gpu.InFlight(3)
     inside = threading.Barrier(4)  # three workers inside the counter, and this thread
     release = threading.Event()
 
@@ -82,6 +82,27 @@ def test_in_flight_counter_tracks_concurrent_calls() -> None:
     for thread in threads:
         thread.join()
     assert counter.current == 0 and counter.maximum == 3
+
+
+def test_in_flight_slots_hold_back_work_beyond_the_limit() -> None:
+    """A worker beyond the limit waits for a slot (a cancelled job's worker still finishing holds its slot)."""
+    import threading
+    import time
+
+    counter = gpu.InFlight(1)
+    entered = threading.Event()
+
+    def work() -> None:
+        with counter:
+            entered.set()
+
+    with counter:
+        waiting = threading.Thread(target=work)
+        waiting.start()
+        time.sleep(0.6)
+        assert not entered.is_set()
+    waiting.join(timeout=5)
+    assert entered.is_set() and counter.maximum == 1 and counter.current == 0
 
 
 def test_app_handlers_run_under_zero_gpu(fake_spaces: FakeSpaces, monkeypatch: pytest.MonkeyPatch) -> None:
