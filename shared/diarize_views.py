@@ -68,9 +68,11 @@ def timeline_image(samples: np.ndarray, sample_rate: int, diarization: Diarizati
     return to_rgb(fig)
 
 
-def inside_outputs(result: Diarization) -> tuple[list[tuple[np.ndarray, str]], str]:
-    """The "Inside the model" gallery (the run's three stages, with captions) and the architecture card."""
-    views = diarization_views(result.internals, speaker_colors(result.speakers)) if result.internals else []
+def inside_outputs(result: Diarization, draw: bool = True) -> tuple[list[tuple[np.ndarray, str]], str]:
+    """The "Inside the model" gallery (the run's three stages, with captions) and the architecture card; the run
+    is its own recording (`Diarization.internals`). With `draw=False` only the card, no picture drawn."""
+    internals = result.internals if draw else None
+    views = diarization_views(internals, speaker_colors(result.speakers)) if internals else []
     card = result.card or "No model ran."
     if result.internals is None and result.engine != "none":
         card += "  \n*No speech was found, so there are no intermediate steps to show.*"

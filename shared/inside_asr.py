@@ -8,7 +8,7 @@ import html
 
 import numpy as np
 
-from shared.inside import InsideView
+from shared.inside import InsideView, gallery_value
 from shared.plots import new_figure, pool_columns, to_rgb, whisper_input_image
 from shared.transcribe import AsrInside, DecodedToken, Transcript
 
@@ -55,6 +55,12 @@ def inside_markdown(result: Transcript) -> str:
         scope = " (first 30 s window)" if kept.tokens_unit == "token" and result.audio_s > 30 else ""
         parts.append(f"*Transcript{scope}, words under {LOW_CONFIDENCE:.0%} confidence marked:* {marked}")
     return "\n\n".join(part for part in parts if part)
+
+
+def render_inside(result: Transcript, draw: bool = True) -> tuple[list, str]:
+    """The Transcribe tab's gallery and card for a run (the run is its own recording: `Transcript.inside`); with
+    `draw=False` only the card, no picture drawn."""
+    return (gallery_value(inside_views(result)) if draw else []), inside_markdown(result)
 
 
 # ---- Whisper --------------------------------------------------------------------------------------------------------

@@ -6,12 +6,13 @@ pass. No Gradio here."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from shared.classify import ClassifyResult, ModelInput, Window, short_label
-from shared.inside import ARCHITECTURES, InsideView, architecture_card
+from shared.inside import ARCHITECTURES, InsideView, architecture_card, gallery_value
 from shared.plots import CMAP, new_figure, pool_columns, to_rgb, waveform_envelope
 from shared.zero_shot import ZeroShotResult
 
@@ -162,6 +163,24 @@ def classify_inside(result: ClassifyResult, timeline: np.ndarray) -> tuple[list[
     return views, card
 
 
+@dataclass
+class ClassifyRecording:
+    """What a Classify run keeps for its pictures: the result (with the model input kept from the forward pass) and
+    the timeline image the tab drew anyway."""
+
+    result: ClassifyResult
+    timeline: np.ndarray
+
+
+def render_classify(recording: ClassifyRecording, draw: bool = True) -> tuple[list, str]:
+    """The Classify tab's gallery and card for a recorded run; with `draw=False` only the card, no picture drawn."""
+    if not draw:
+        result = recording.result
+        return [], card_for(result.family, result.model_id, result.card)
+    views, card = classify_inside(recording.result, recording.timeline)
+    return gallery_value(views), card
+
+
 # ---- Zero-shot ---------------------------------------------------------------------------------------------------
 def _column_edges(windows: list[Window], duration_s: float) -> np.ndarray:
     centres = np.array([(w.start_s + w.end_s) / 2 for w in windows])
@@ -245,3 +264,11 @@ def zero_shot_inside(result: ZeroShotResult) -> tuple[list[InsideView], str]:
         return [], card
     return [similarity_view(result)], card
 
+
+def render_zero_shot(result: ZeroShotResult, draw: bool = True) -> tuple[list, str]:
+    """The Zero-shot tab's gallery and card; the run is its own recording (the similarities it computed). With
+    `draw=False` only the card, no picture drawn."""
+    if not draw:
+        return [], card_for(result.family, result.model_id, result.card)
+    views, card = zero_shot_inside(result)
+    return gallery_value(views), card

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from shared.inside import InsideView, architecture_card
+from shared.inside import InsideView, architecture_card, gallery_value
 from shared.plots import new_figure, pool_columns, to_rgb
 
 SPEECHT5_STOP_THRESHOLD = 0.5  # the decoder stops once a step's stop probabilities add up to this
@@ -482,3 +482,17 @@ def inside_views(trace: Trace | None) -> list[InsideView]:
     if isinstance(trace, PiperTrace):
         return piper_views(trace)
     return []
+
+
+@dataclass
+class TtsRecording:
+    """What a synthesis run keeps for its pictures: the trace captured during the run and the architecture card
+    (not the audio itself)."""
+
+    trace: Trace | None
+    card: str
+
+
+def render_inside(recording: TtsRecording, draw: bool = True) -> tuple[list, str]:
+    """The TTS tab's gallery and card for a recorded run; with `draw=False` only the card, no picture drawn."""
+    return (gallery_value(inside_views(recording.trace)) if draw else []), recording.card

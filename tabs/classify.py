@@ -21,10 +21,17 @@ from shared.classify import (
 )
 from shared.dataset_ui import dataset_source
 from shared.gpu import estimate_from_audio, gpu_task
-from shared.inside import gallery_value
-from shared.inside_classify import classify_inside
+from shared.inside_classify import ClassifyRecording, render_classify
 from shared.streaming import info_with_label_check
-from shared.ui import MODEL_EVENT, audio_input, example_paths, inside_section, model_dropdown, user_errors
+from shared.ui import (
+    MODEL_EVENT,
+    audio_input,
+    example_paths,
+    inside_outputs,
+    inside_section,
+    model_dropdown,
+    user_errors,
+)
 
 DEFAULT_MODEL = "MIT/ast-finetuned-audioset-10-10-0.4593"
 COMPARE_DEFAULT = [DEFAULT_MODEL, "MIT/ast-finetuned-speech-commands-v2", "superb/wav2vec2-base-superb-ks"]
@@ -34,15 +41,15 @@ EXAMPLES = ("chirp_100-8000Hz.wav", "chord_c_major.wav", "pink_noise.flac", "spe
 @user_errors
 @gpu_task(estimate_from_audio)
 def run_classify(audio: str | None, model: str = DEFAULT_MODEL, top_k: float = 5, window_s: float = 2.0,
-                 hop_s: float = 1.0, progress: gr.Progress = gr.Progress()) -> tuple:
+                 hop_s: float = 1.0, inside: bool = True, progress: gr.Progress = gr.Progress()) -> tuple:
+    """`inside`: draw the "Inside the model" pictures now (API default); the UI passes whether the section is open."""
     progress(0.0, desc="Decoding audio")
     clip = load_audio(audio, SAMPLE_RATE)
     result = classify(clip, model, float(window_s), float(hop_s), progress=lambda f, d: progress(f, desc=d))
     k = int(top_k)
     timeline = classify_timeline_image(result)
-    views, card = classify_inside(result, timeline)
     return (result.label_value(k), info_markdown(result), timeline, timeline_rows(result), write_outputs(result, k),
-            gallery_value(views), card)
+            *inside_outputs(render_classify, ClassifyRecording(result, timeline), inside))
 
 
 @user_errors
@@ -88,15 +95,15 @@ def build() -> None:
             with gr.Column():
                 labels = gr.Label(label="Top labels")
                 info = gr.Markdown()
-                inside_gallery, inside_card = inside_section()
+                inside = inside_section()
         timeline = gr.Image(label="Sound events over time", format="png", show_label=False)
         with gr.Accordion("Timeline as a table, and downloads", open=False):
             table = gr.Dataframe(headers=["start (s)", "end (s)", "top labels"], interactive=False)
             files = gr.File(label="Download: JSON, timeline CSV", file_count="multiple")
-        run.click(run_classify, [audio, model, top_k, window, hop],
-                  [labels, info, timeline, table, files, inside_gallery, inside_card], api_name="classify",
-                  **MODEL_EVENT).success(
-            info_with_label_check, [info, reference, labels], info, api_visibility="private")
+        event = run.click(run_classify, [audio, model, top_k, window, hop, inside.is_open],
+                          [labels, info, timeline, table, files, *inside.outputs], api_name="classify", **MODEL_EVENT)
+        event.success(info_with_label_check, [info, reference, labels], info, api_visibility="private")
+        inside.draw_on_open(render_classify, event)
     with gr.Tab("Compare classifiers", elem_id="classify-compare"):
         with gr.Row():
             with gr.Column():

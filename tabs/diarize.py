@@ -17,7 +17,7 @@ from shared.dataset_ui import dataset_source
 from shared.diarize import OFFLINE_ASR, OFFLINE_DIARIZER
 from shared.errors import UserError
 from shared.gpu import estimate_from_audio, gpu_task
-from shared.ui import MODEL_EVENT, audio_input, inside_section, model_dropdown, user_errors
+from shared.ui import MODEL_EVENT, audio_input, inside_outputs, inside_section, model_dropdown, user_errors
 
 MAX_RTTM_BYTES = 5 * 2**20
 
@@ -38,8 +38,9 @@ def _read_rttm(path: str | None) -> str | None:
 @gpu_task(estimate_from_audio)
 def run_diarize(audio: str | None, model: str = OFFLINE_DIARIZER, num_speakers: float | None = None,
                 min_speakers: float | None = None, max_speakers: float | None = None,
-                reference_rttm: str | None = None, hf_token: str = "",
+                reference_rttm: str | None = None, hf_token: str = "", inside: bool = True,
                 progress: gr.Progress = gr.Progress()) -> tuple:
+    """`inside`: draw the "Inside the model" pictures now (API default); the UI passes whether the section is open."""
     progress(0.0, desc="Decoding audio")
     clip = load_audio(audio, 16_000, max_duration_s=dz.max_duration_s())
     reference_text = _read_rttm(reference_rttm)
@@ -48,11 +49,10 @@ def run_diarize(audio: str | None, model: str = OFFLINE_DIARIZER, num_speakers: 
     reference = dz.parse_rttm(reference_text) if reference_text is not None else None
     evaluation = dz.evaluate(reference, result.turns, clip.duration_s) if reference else None
     image = views.timeline_image(clip.samples, clip.sample_rate, result, reference, evaluation)
-    gallery, card = views.inside_outputs(result)
     return (dz.turns_to_json(result.turns), views.info_markdown(result), image, views.turn_rows(result.turns),
             views.write_diarization_files(result, clip.name, evaluation),
             views.evaluation_markdown(evaluation) if evaluation else "", evaluation.to_json() if evaluation else None,
-            gallery, card)
+            *inside_outputs(views.inside_outputs, result, inside))
 
 
 @user_errors
@@ -131,7 +131,7 @@ def build() -> None:
             files = gr.File(label="Download: RTTM, JSON", file_count="multiple")
             turns = gr.JSON(label="Turns (JSON)", visible=False)
             der_json = gr.JSON(label="Evaluation (JSON)", visible=False)
-            inside_gallery, inside_card = inside_section(
+            inside = inside_section(
                 "Run the diarizer to see its three stages: local segmentation, speaker embeddings, clustering.")
     with gr.Accordion("Who said what (speech recognition × speaker turns)", open=True):
         with gr.Row():
@@ -144,9 +144,12 @@ def build() -> None:
         lines_table = gr.Dataframe(headers=["speaker", "start", "end", "text"], interactive=False)
         wsw_files = gr.File(label="Download: text, SRT with speaker names, JSON", file_count="multiple")
 
-    run.click(run_diarize, [audio, model, num_speakers, min_speakers, max_speakers, reference, hf_token],
-              [turns, info, timeline, table, files, der, der_json, inside_gallery, inside_card], api_name="diarize",
-              **MODEL_EVENT).then(speaker_choices, turns, speaker, api_visibility="private")
+    event = run.click(run_diarize, [audio, model, num_speakers, min_speakers, max_speakers, reference, hf_token,
+                                    inside.is_open],
+                      [turns, info, timeline, table, files, der, der_json, *inside.outputs], api_name="diarize",
+                      **MODEL_EVENT)
+    event.then(speaker_choices, turns, speaker, api_visibility="private")
+    inside.draw_on_open(views.inside_outputs, event)
     audio.change(lambda: (None, gr.Dropdown(choices=[], value=None)), None, [turns, speaker],
                  api_visibility="private")
     speaker.change(listen_to_speaker, [audio, turns, speaker], speaker_clip, api_visibility="private")

@@ -13,11 +13,18 @@ from shared.batch import preview, summary_columns
 from shared.batch_jobs import TRANSCRIBE_COLUMNS, estimate_batch, transcribe_batch
 from shared.dataset_ui import dataset_source
 from shared.gpu import estimate_from_audio, gpu_task
-from shared.inside import gallery_value
-from shared.inside_asr import inside_markdown, inside_views
+from shared.inside_asr import render_inside
 from shared.streaming import info_with_wer
 from shared.transcribe import LANGUAGES, TIMESTAMPS, TranscribeOptions, transcribe
-from shared.ui import MODEL_EVENT, audio_input, example_paths, inside_section, model_dropdown, user_errors
+from shared.ui import (
+    MODEL_EVENT,
+    audio_input,
+    example_paths,
+    inside_outputs,
+    inside_section,
+    model_dropdown,
+    user_errors,
+)
 
 OFFLINE = "offline:whisper-tiny.en"
 LIVE_LIMIT_S = 60
@@ -32,8 +39,10 @@ def _options(language: str, task: str, timestamps: str, beam_size: float) -> Tra
 @user_errors
 @gpu_task(estimate_from_audio)
 def run_transcribe(audio: str | None, model: str = OFFLINE, language: str = "auto", task: str = "transcribe",
-                   timestamps: str = "segment", beam_size: float = 1,
+                   timestamps: str = "segment", beam_size: float = 1, inside: bool = True,
                    progress: gr.Progress = gr.Progress()) -> tuple:
+    """`inside`: draw the "Inside the model" pictures now (API default); the UI passes whether the section is open.
+    The run records what they need either way."""
     progress(0.0, desc="Decoding audio")
     clip = load_audio(audio, 16_000)
     result = transcribe(clip, model, _options(language, task, timestamps, beam_size),
@@ -42,7 +51,7 @@ def run_transcribe(audio: str | None, model: str = OFFLINE, language: str = "aut
     rows = [[round(s.start, 2), round(s.end, 2), s.text] for s in result.segments]
     text = result.text or "(no speech detected)"
     return (text, payload, info_markdown(result), rows, write_outputs(result), ctc_view_markdown(result),
-            ctc_view_rows(result), gallery_value(inside_views(result)), inside_markdown(result))
+            ctc_view_rows(result), *inside_outputs(render_inside, result, inside))
 
 
 @user_errors
@@ -119,15 +128,16 @@ def build() -> None:
                 snippet = gr.Audio(label="Selected segment", interactive=False)
                 files = gr.File(label="Download: SRT, VTT, JSON", file_count="multiple")
                 segments_json = gr.JSON(label="Segments (JSON)", visible=False)
-                inside_gallery, inside_card = inside_section()
+                inside = inside_section()
         with gr.Accordion("How CTC turns frames into text (wav2vec2 / HuBERT)", open=False):
             ctc_md = gr.Markdown("Pick a CTC model and transcribe to see its frame-by-frame decisions.")
             ctc_table = gr.Dataframe(headers=["frames", "time (s)", "argmax token", "what happens"],
                                      interactive=False)
-        run.click(run_transcribe, [audio, model, language, task, timestamps, beam],
-                  [text, segments_json, info, table, files, ctc_md, ctc_table, inside_gallery, inside_card],
-                  api_name="transcribe", **MODEL_EVENT
-                  ).success(info_with_wer, [info, reference_text, text], info, api_visibility="private")
+        event = run.click(run_transcribe, [audio, model, language, task, timestamps, beam, inside.is_open],
+                          [text, segments_json, info, table, files, ctc_md, ctc_table, *inside.outputs],
+                          api_name="transcribe", **MODEL_EVENT)
+        event.success(info_with_wer, [info, reference_text, text], info, api_visibility="private")
+        inside.draw_on_open(render_inside, event)
         table.select(play_segment, [audio, table], snippet, api_visibility="private")
     with gr.Tab("Live microphone"):
         gr.Markdown(f"Speak: the text grows as you talk (up to {LIVE_LIMIT_S} s). The built-in faster-whisper "

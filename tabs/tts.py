@@ -9,8 +9,7 @@ from shared import inside_tts, registry, tts
 from shared import tts_voices as voices
 from shared.availability import default_model
 from shared.gpu import estimate_from_text, gpu_task
-from shared.inside import gallery_value
-from shared.ui import MODEL_EVENT, inside_section, model_dropdown, user_errors
+from shared.ui import MODEL_EVENT, inside_outputs, inside_section, model_dropdown, user_errors
 
 SLOTS = 4  # players / spectrograms in the comparison
 EXAMPLES = [
@@ -23,15 +22,16 @@ EXAMPLES = [
 @user_errors
 @gpu_task(estimate_from_text)
 def run_tts(text: str, model: str = tts.OFFLINE_VOICE, voice: str = "", language: str = "", seed: float = 0,
-            progress: gr.Progress = gr.Progress()) -> tuple:
+            inside: bool = True, progress: gr.Progress = gr.Progress()) -> tuple:
+    """`inside`: draw the "Inside the model" pictures now (API default); the UI passes whether the section is open."""
     speech = tts.synthesize(text, model, voice, language, int(seed or 0),
                             progress=lambda f, d: progress(f, desc=d))
     progress(0.97, desc="Spectrogram")
     spectrogram = tts.spectrogram(speech)
     progress(0.98, desc="Inside the model")
-    inside = gallery_value(inside_tts.inside_views(speech.inside))  # drawn from this run's trace, no second pass
-    return (tts.write_wav(speech), spectrogram, tts.info_markdown(speech), speech.to_json(), inside,
-            speech.architecture)
+    recording = inside_tts.TtsRecording(speech.inside, speech.architecture)  # this run's trace, no second pass
+    return (tts.write_wav(speech), spectrogram, tts.info_markdown(speech), speech.to_json(),
+            *inside_outputs(inside_tts.render_inside, recording, inside))
 
 
 @user_errors
@@ -92,10 +92,11 @@ def build() -> None:
                 info = gr.Markdown(label="Timing")
                 picture = gr.Image(label="Spectrogram", format="png", show_label=False, elem_id="tts-spectrogram")
                 details = gr.JSON(label="Details")
-                inside, card = inside_section("Speak some text to see what the model computed on the way.")
+                inside = inside_section("Speak some text to see what the model computed on the way.")
         # the inside views go last: the API's existing output positions stay as they were
-        run.click(run_tts, [text, model, voice, language, seed], [audio, picture, info, details, inside, card],
-                  api_name="tts", **MODEL_EVENT)
+        event = run.click(run_tts, [text, model, voice, language, seed, inside.is_open],
+                          [audio, picture, info, details, *inside.outputs], api_name="tts", **MODEL_EVENT)
+        inside.draw_on_open(inside_tts.render_inside, event)
         model.change(on_model_change, [model, text], [voice, notes, language], api_visibility="private")
         text.blur(lambda m, t: tts.model_notes(m, t), [model, text], notes, api_visibility="private")
         language.change(on_language_pick, [language, model], model, api_visibility="private")

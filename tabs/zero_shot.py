@@ -8,10 +8,17 @@ from shared import registry
 from shared.audio import load_audio
 from shared.dataset_ui import dataset_source
 from shared.gpu import estimate_from_audio, gpu_task
-from shared.inside import gallery_value
-from shared.inside_classify import zero_shot_inside
+from shared.inside_classify import render_zero_shot
 from shared.streaming import info_with_label_check
-from shared.ui import MODEL_EVENT, audio_input, example_paths, inside_section, model_dropdown, user_errors
+from shared.ui import (
+    MODEL_EVENT,
+    audio_input,
+    example_paths,
+    inside_outputs,
+    inside_section,
+    model_dropdown,
+    user_errors,
+)
 from shared.zero_shot import (
     DEFAULT_LABELS,
     DEFAULT_TEMPLATE,
@@ -30,15 +37,15 @@ EXAMPLES = ("chirp_100-8000Hz.wav", "chord_c_major.wav", "pink_noise.flac", "spe
 @user_errors
 @gpu_task(estimate_from_audio)
 def run_zero_shot(audio: str | None, labels: str = DEFAULT_LABELS, model: str = DEFAULT_MODEL,
-                  template: str = DEFAULT_TEMPLATE, window_s: float = 3.0, hop_s: float = 1.5,
+                  template: str = DEFAULT_TEMPLATE, window_s: float = 3.0, hop_s: float = 1.5, inside: bool = True,
                   progress: gr.Progress = gr.Progress()) -> tuple:
+    """`inside`: draw the "Inside the model" pictures now (API default); the UI passes whether the section is open."""
     progress(0.0, desc="Decoding audio")
     clip = load_audio(audio, SAMPLE_RATE)
     result = zero_shot(clip, model, labels, template, float(window_s), float(hop_s),
                        progress=lambda f, d: progress(f, desc=d))
-    views, card = zero_shot_inside(result)
     return (result.label_value(), info_markdown(result), zero_shot_timeline_image(result), timeline_rows(result),
-            write_outputs(result), gallery_value(views), card)
+            write_outputs(result), *inside_outputs(render_zero_shot, result, inside))
 
 
 def build() -> None:
@@ -61,12 +68,12 @@ def build() -> None:
         with gr.Column():
             scores = gr.Label(label="Label scores")
             info = gr.Markdown()
-            inside_gallery, inside_card = inside_section()
+            inside = inside_section()
     timeline = gr.Image(label="Label × window scores", format="png", show_label=False)
     with gr.Accordion("Best label per window, and downloads", open=False):
         table = gr.Dataframe(headers=["start (s)", "end (s)", "best label"], interactive=False)
         files = gr.File(label="Download: JSON, label × window CSV", file_count="multiple")
-    run.click(run_zero_shot, [audio, labels, model, template, window, hop],
-              [scores, info, timeline, table, files, inside_gallery, inside_card], api_name="zero_shot",
-              **MODEL_EVENT).success(
-        info_with_label_check, [info, reference, scores], info, api_visibility="private")
+    event = run.click(run_zero_shot, [audio, labels, model, template, window, hop, inside.is_open],
+                      [scores, info, timeline, table, files, *inside.outputs], api_name="zero_shot", **MODEL_EVENT)
+    event.success(info_with_label_check, [info, reference, scores], info, api_visibility="private")
+    inside.draw_on_open(render_zero_shot, event)

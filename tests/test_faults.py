@@ -141,8 +141,9 @@ def test_sequential_requests_keep_memory_and_temp_files_bounded(offline_app: Lau
     client = Client(offline_app.url, verbose=False, download_files=False)
 
     def call() -> list[Path]:
-        """One cheap model-bound request; returns the files its answer points at (on the server)."""
-        outputs = client.predict("Hi.", model=PIPER, api_name="/tts")
+        """One cheap model-bound request; returns the files its answer points at (on the server). As the browser
+        sends it with "Inside the model" closed: no pictures drawn, the run's recording kept in the session."""
+        outputs = client.predict("Hi.", model=PIPER, inside=False, api_name="/tts")
         return [Path(item["path"]) for item in outputs if isinstance(item, dict) and item.get("path")]
 
     for _ in range(WARM_UP):
