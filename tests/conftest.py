@@ -12,6 +12,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -70,25 +71,31 @@ def wait_for_http(url: str, timeout_s: float, process: subprocess.Popen) -> None
     raise TimeoutError(f"{url} did not answer within {timeout_s}s")
 
 
-@pytest.fixture(scope="session")
-def app_url(tiny_hf_home: Path) -> Iterator[str]:
-    """`python app.py` launched as users launch it, offline, with the tiny models as its hub cache."""
+@contextmanager
+def launched_app(log_name: str, **env: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`python app.py` as users launch it, on a free port, offline, with `env` on top of this process's environment;
+    its output goes to artifacts/<log_name>. Yields (url, process); the app is stopped on exit."""
     port = free_port()
     ARTIFACTS.mkdir(exist_ok=True)
-    log_path = ARTIFACTS / "app-server.log"
-    env = {**os.environ, "HF_HOME": str(tiny_hf_home), "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1",
-           "HF_TOKEN": FAKE_HF_TOKEN}
-    env.pop("ADS_TINY_HF_HOME", None)
-    with open(log_path, "w") as log:
-        process = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
+    full_env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1", **env}
+    full_env.pop("ADS_TINY_HF_HOME", None)
+    with open(ARTIFACTS / log_name, "w") as log:
+        process = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=full_env,
                                    stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
         wait_for_http(url, 90, process)
-        yield url
+        yield url, process
     finally:
         process.terminate()
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def app_url(tiny_hf_home: Path) -> Iterator[str]:
+    """The app with the tiny models as its hub cache and a fake HF_TOKEN (that no output may show)."""
+    with launched_app("app-server.log", HF_HOME=str(tiny_hf_home), HF_TOKEN=FAKE_HF_TOKEN) as (url, _):
+        yield url

@@ -4,9 +4,7 @@ files bounded), offline with an empty model cache (only hub models unavailable),
 from __future__ import annotations
 
 import gc
-import os
 import subprocess
-import sys
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +19,7 @@ from shared.device import Placement
 from shared.loader import ModelLoader, get_loader
 from shared.registry import get_spec
 from shared.ui import EXAMPLES_DIR
-from tests.conftest import ARTIFACTS, ROOT, free_port, wait_for_http
+from tests.conftest import ARTIFACTS, launched_app
 
 SPEECH = str(EXAMPLES_DIR / "speech_piper.wav")
 OFFLINE_ASR = "offline:whisper-tiny.en"
@@ -88,24 +86,9 @@ def offline_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LaunchedAp
     hf_home, gradio_temp, results = base / "hf", base / "gradio", base / "results"
     for folder in (hf_home, gradio_temp, results):
         folder.mkdir()
-    port = free_port()
-    env = {**os.environ, "HF_HOME": str(hf_home), "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1",
-           "GRADIO_TEMP_DIR": str(gradio_temp), "ADS_RESULTS_DIR": str(results)}
-    env.pop("ADS_TINY_HF_HOME", None)
-    ARTIFACTS.mkdir(exist_ok=True)
-    with open(ARTIFACTS / "offline-app-server.log", "w") as log:
-        process = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
-                                   stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        wait_for_http(url, 90, process)
+    with launched_app("offline-app-server.log", HF_HOME=str(hf_home), GRADIO_TEMP_DIR=str(gradio_temp),
+                      ADS_RESULTS_DIR=str(results)) as (url, process):
         yield LaunchedApp(url, process, (gradio_temp, results))
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
     assert not any(hf_home.rglob("*.safetensors"))  # nothing was downloaded
 
 

@@ -3,9 +3,6 @@ cancelled job freeing its concurrency slot, and model ids that are not in the re
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +14,7 @@ import soundfile as sf
 from gradio_client import Client, handle_file
 
 from shared.ui import EXAMPLES_DIR
-from tests.conftest import ARTIFACTS, ROOT, free_port, wait_for_http
+from tests.conftest import ARTIFACTS, launched_app
 from tests.test_browser import CHROMIUM
 
 SPEECH = EXAMPLES_DIR / "speech_piper.wav"
@@ -93,24 +90,9 @@ def test_html_in_an_error_message_does_not_execute(page, tmp_path: Path) -> None
 
 @pytest.fixture(scope="module")
 def small_limit_app(tiny_hf_home: Path) -> Iterator[str]:
-    port = free_port()
-    ARTIFACTS.mkdir(exist_ok=True)
-    env = {**os.environ, "HF_HOME": str(tiny_hf_home), "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1",
-           "ADS_MAX_FILE_MB": "1", "ADS_GPU_CONCURRENCY": "1"}
-    env.pop("ADS_TINY_HF_HOME", None)
-    with open(ARTIFACTS / "probe-app-server.log", "w") as log:
-        process = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
-                                   stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        wait_for_http(url, 90, process)
+    with launched_app("probe-app-server.log", HF_HOME=str(tiny_hf_home), ADS_MAX_FILE_MB="1",
+                      ADS_GPU_CONCURRENCY="1") as (url, _):
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def test_upload_over_the_size_limit_is_refused(small_limit_app: str, tmp_path: Path) -> None:

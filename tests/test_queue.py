@@ -3,10 +3,8 @@ running job gives its slot back at once and its worker stops."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -17,26 +15,15 @@ from gradio_client import Client, handle_file
 from gradio_client.utils import Status
 
 from shared.ui import EXAMPLES_DIR
-from tests.conftest import ARTIFACTS, ROOT, free_port, wait_for_http
+from tests.conftest import ARTIFACTS, launched_app
 
 LOG = ARTIFACTS / "small-queue-app.log"
 
 
 @pytest.fixture(scope="module")
-def small_queue_app(tiny_hf_home) -> str:
-    port = free_port()
-    env = {**os.environ, "HF_HOME": str(tiny_hf_home), "ADS_QUEUE_SIZE": "1", "ADS_GPU_CONCURRENCY": "1"}
-    env.pop("ADS_TINY_HF_HOME", None)
-    ARTIFACTS.mkdir(exist_ok=True)
-    with open(LOG, "w") as log:
-        process = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT,
-                                   env={**env, "PYTHONUNBUFFERED": "1"}, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for_http(f"http://127.0.0.1:{port}/", 90, process)
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
+def small_queue_app(tiny_hf_home: Path) -> Iterator[str]:
+    with launched_app(LOG.name, HF_HOME=str(tiny_hf_home), ADS_QUEUE_SIZE="1", ADS_GPU_CONCURRENCY="1") as (url, _):
+        yield url
 
 
 def test_overflow_gets_a_busy_message_and_the_rest_succeed(small_queue_app: str) -> None:
