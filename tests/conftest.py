@@ -11,9 +11,10 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -99,3 +100,27 @@ def app_url(tiny_hf_home: Path) -> Iterator[str]:
     """The app with the tiny models as its hub cache and a fake HF_TOKEN (that no output may show)."""
     with launched_app("app-server.log", HF_HOME=str(tiny_hf_home), HF_TOKEN=FAKE_HF_TOKEN) as (url, _):
         yield url
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@contextmanager
+def chromium_page(url: str, on_dialog: Callable[[Any], None] | None = None) -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (no browser download), headless, on the app's first tab."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed: run `make test` (it installs it) or apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as profile, sync_playwright() as playwright:
+        browser = playwright.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, headless=True, viewport={"width": 1400, "height": 1800},
+            args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--disable-quic"])
+        page = browser.new_page()
+        if on_dialog is not None:
+            page.on("dialog", on_dialog)
+        page.goto(url, wait_until="load")
+        page.get_by_role("tab", name="Visualize").wait_for(timeout=30_000)
+        yield page
+        browser.close()

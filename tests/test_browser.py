@@ -3,36 +3,21 @@ every tab's model to show its "Inside the model" pictures."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
 
 from shared.ui import EXAMPLES_DIR
-from tests.conftest import ARTIFACTS
+from tests.conftest import ARTIFACTS, chromium_page
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = [pytest.mark.browser]
 TABS = ("Visualize", "Classify", "Zero-shot", "Transcribe", "Diarize", "Text-to-speech", "Models & device")
 
 
 @pytest.fixture(scope="module")
 def page(app_url: str):
-    if not Path(CHROMIUM).exists():
-        pytest.fail("chromium is not installed: run `make test` (it installs it) or apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
-    with tempfile.TemporaryDirectory() as profile, sync_playwright() as playwright:
-        browser = playwright.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, headless=True, viewport={"width": 1400, "height": 1800},
-            args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--disable-quic"])
-        page = browser.new_page()
-        page.goto(app_url, wait_until="load")
-        page.get_by_role("tab", name="Visualize").wait_for(timeout=30_000)
+    with chromium_page(app_url) as page:
         yield page
-        browser.close()
 
 
 def test_page_has_all_tabs(page) -> None:

@@ -3,7 +3,6 @@ cancelled job freeing its concurrency slot, and model ids that are not in the re
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,8 +13,7 @@ import soundfile as sf
 from gradio_client import Client, handle_file
 
 from shared.ui import EXAMPLES_DIR
-from tests.conftest import ARTIFACTS, launched_app
-from tests.test_browser import CHROMIUM
+from tests.conftest import ARTIFACTS, chromium_page, launched_app
 
 SPEECH = EXAMPLES_DIR / "speech_piper.wav"
 OFFLINE_ASR = "offline:whisper-tiny.en"
@@ -28,23 +26,10 @@ XSS_TEXT = "<img src=x onerror=window.__xss=1><script>window.__xss=2</script>"
 
 @pytest.fixture(scope="module")
 def page(app_url: str):
-    """Same browser set-up as tests/test_browser.py, plus a record of every dialog the page opens."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail("chromium is not installed: run `make test` (it installs it) or apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
-    with tempfile.TemporaryDirectory() as profile, sync_playwright() as playwright:
-        browser = playwright.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, headless=True, viewport={"width": 1400, "height": 1800},
-            args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--disable-quic"])
-        page = browser.new_page()
-        DIALOGS.clear()
-        page.on("dialog", lambda dialog: (DIALOGS.append(dialog.message), dialog.dismiss()))
-        page.goto(app_url, wait_until="load")
-        page.get_by_role("tab", name="Visualize").wait_for(timeout=30_000)
+    """The browser of tests/test_browser.py, plus a record of every dialog the page opens."""
+    DIALOGS.clear()
+    with chromium_page(app_url, lambda dialog: (DIALOGS.append(dialog.message), dialog.dismiss())) as page:
         yield page
-        browser.close()
 
 
 def _toast_text(page) -> str:
