@@ -4,6 +4,8 @@ lets tests prove it."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -160,3 +162,47 @@ class ForwardCounter:
     def __exit__(self, *exc: object) -> None:
         if self._handle is not None:
             self._handle.remove()
+
+
+def to_numpy(tensor: Any) -> np.ndarray:
+    """A captured tensor as float32 numpy, off the GPU and out of autograd."""
+    return tensor.detach().float().cpu().numpy()
+
+
+class ThreadHooks:
+    """Forward hooks on torch modules that record only calls made by the thread that created this object: loaded
+    models are shared, and a concurrent request on the same model must not be mixed into this run's recording."""
+
+    def __init__(self) -> None:
+        self._thread = threading.get_ident()
+        self._handles: list[Any] = []
+
+    def before(self, module: Any, record: Callable[[tuple, dict], None]) -> None:
+        """record(args, kwargs) before each of this thread's calls of module.forward."""
+
+        def hook(_module: Any, args: tuple, kwargs: dict) -> None:
+            if threading.get_ident() == self._thread:
+                record(args, kwargs)
+
+        self._handles.append(module.register_forward_pre_hook(hook, with_kwargs=True))
+
+    def after(self, module: Any, record: Callable[[Any], None]) -> None:
+        """record(output) after each of this thread's calls of module.forward."""
+        self.after_with_kwargs(module, lambda _kwargs, output: record(output))
+
+    def after_with_kwargs(self, module: Any, record: Callable[[dict, Any], None]) -> None:
+        """record(kwargs, output) after each of this thread's calls of module.forward."""
+
+        def hook(_module: Any, _args: tuple, kwargs: dict, output: Any) -> None:
+            if threading.get_ident() == self._thread:
+                record(kwargs, output)
+
+        self._handles.append(module.register_forward_hook(hook, with_kwargs=True))
+
+    def __enter__(self) -> ThreadHooks:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for handle in self._handles:
+            handle.remove()
+        self._handles.clear()

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from shared.inside import InsideView
+from shared.inside import InsideView, to_numpy
 from shared.plots import new_figure, pool_columns, to_rgb
 
 MAX_CHUNKS_DRAWN = 80  # rows of the segmentation picture: a 30-minute file has 700-1800 chunks
@@ -92,7 +92,7 @@ class PyannoteCapture:
             return
         conversion = getattr(self.pipeline._segmentation, "conversion", None)
         soft = conversion.to_multilabel(output, soft=True) if hasattr(conversion, "to_multilabel") else output
-        self.soft_batches.append(soft.detach().float().cpu().numpy())
+        self.soft_batches.append(to_numpy(soft))
 
     def __enter__(self) -> PyannoteCapture:
         model = getattr(getattr(self.pipeline, "_segmentation", None), "model", None)

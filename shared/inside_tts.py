@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from shared.inside import InsideView, architecture_card, gallery_value
+from shared.inside import InsideView, ThreadHooks, architecture_card, gallery_value, to_numpy
 from shared.plots import new_figure, pool_columns, to_rgb
 
 SPEECHT5_STOP_THRESHOLD = 0.5  # the decoder stops once a step's stop probabilities add up to this
@@ -32,45 +32,6 @@ MAX_DURATION_BARS = 120  # characters / phonemes drawn in a duration chart; the 
 MAX_PIPER_ROWS = 12  # sentences drawn in the phoneme picture
 MAX_STOP_CURVES = 8  # SpeechT5 parts drawn in the stop-score chart
 SPACE, BLANK = "␣", "∅"
-
-
-# ---- capture ------------------------------------------------------------------------------------------------------
-class ThreadHooks:
-    """Forward hooks on torch modules that record only calls made by the thread that opened this context."""
-
-    def __init__(self) -> None:
-        self._thread = threading.get_ident()
-        self._handles: list[Any] = []
-
-    def before(self, module: Any, record: Callable[[tuple, dict], None]) -> None:
-        """record(args, kwargs) before each of this thread's calls of module.forward."""
-
-        def hook(_module: Any, args: tuple, kwargs: dict) -> None:
-            if threading.get_ident() == self._thread:
-                record(args, kwargs)
-
-        self._handles.append(module.register_forward_pre_hook(hook, with_kwargs=True))
-
-    def after(self, module: Any, record: Callable[[Any], None]) -> None:
-        """record(output) after each of this thread's calls of module.forward."""
-
-        def hook(_module: Any, _args: tuple, output: Any) -> None:
-            if threading.get_ident() == self._thread:
-                record(output)
-
-        self._handles.append(module.register_forward_hook(hook))
-
-    def __enter__(self) -> ThreadHooks:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for handle in self._handles:
-            handle.remove()
-        self._handles.clear()
-
-
-def _numpy(tensor: Any) -> np.ndarray:
-    return tensor.detach().float().cpu().numpy()
 
 
 # ---- SpeechT5 -----------------------------------------------------------------------------------------------------
@@ -105,7 +66,7 @@ def trace_speecht5(pipe: Any) -> Iterator[SpeechT5Trace]:
 
         mel = args[0] if args else kwargs["spectrogram"]
         stop = torch.sigmoid(torch.cat(stop_logits).float()).sum(-1) if stop_logits else torch.zeros(0)
-        trace.parts.append(SpeechT5Part(_numpy(mel).reshape(-1, mel.shape[-1]), _numpy(stop).reshape(-1)))
+        trace.parts.append(SpeechT5Part(to_numpy(mel).reshape(-1, mel.shape[-1]), to_numpy(stop).reshape(-1)))
         stop_logits.clear()
 
     with ThreadHooks() as hooks:
@@ -148,7 +109,7 @@ def trace_vits(pipe: Any) -> Iterator[VitsTrace]:
         ids = pending["ids"][0].tolist()
         tokens = tokenizer.convert_ids_to_tokens(ids)
         blank = [interleaved and index % 2 == 0 for index in range(len(ids))]
-        trace.parts.append(VitsPart(tokens, blank, _numpy(frames).reshape(-1)[:len(ids)]))
+        trace.parts.append(VitsPart(tokens, blank, to_numpy(frames).reshape(-1)[:len(ids)]))
 
     with ThreadHooks() as hooks:
         hooks.before(model, on_model)

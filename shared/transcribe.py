@@ -3,7 +3,6 @@ postprocess (segments, words, language, timings). No Gradio here."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -15,7 +14,7 @@ from shared import ctc
 from shared.audio import AudioClip
 from shared.dsp import whisper_log_mel
 from shared.errors import UserError
-from shared.inside import architecture_card
+from shared.inside import ThreadHooks, architecture_card, to_numpy
 from shared.loader import ModelLoader, get_loader
 from shared.registry import ASR, get_spec
 from shared.vad import VAD_MODEL_ID
@@ -332,36 +331,33 @@ class WhisperCapture:
         self.keep_input = keep_input
         self.languages: dict[str, float] | None = None
         self.log_mel: np.ndarray | None = None
-        self._thread = threading.get_ident()
-        self._handles: list[Any] = []
+        self._hooks = ThreadHooks()
 
     def __enter__(self) -> WhisperCapture:
         if self.detect:
-            self._handles.append(self.model.register_forward_hook(self._language_hook, with_kwargs=True))
+            self._hooks.after_with_kwargs(self.model, self._language_hook)
         if self.keep_input:
-            self._handles.append(self.model.get_encoder().register_forward_pre_hook(self._input_hook,
-                                                                                    with_kwargs=True))
+            self._hooks.before(self.model.get_encoder(), self._input_hook)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for handle in self._handles:
-            handle.remove()
+        self._hooks.__exit__(*exc)
 
-    def _input_hook(self, module: Any, args: tuple, kwargs: dict) -> None:
-        if threading.get_ident() != self._thread or self.log_mel is not None:
+    def _input_hook(self, args: tuple, kwargs: dict) -> None:
+        if self.log_mel is not None:
             return
         features = args[0] if args else kwargs.get("input_features")
         if features is not None:
-            self.log_mel = features[0].detach().float().cpu().numpy()
+            self.log_mel = to_numpy(features[0])
 
-    def _language_hook(self, module: Any, args: tuple, kwargs: dict, output: Any) -> None:
+    def _language_hook(self, kwargs: dict, output: Any) -> None:
         decoder_ids = kwargs.get("decoder_input_ids")
-        if (threading.get_ident() != self._thread or self.languages is not None or kwargs.get("use_cache", True)
+        if (self.languages is not None or kwargs.get("use_cache", True)
                 or decoder_ids is None or decoder_ids.shape[-1] != 1):
             return
         import torch
 
-        lang_to_id = getattr(module.generation_config, "lang_to_id", None) or {}
+        lang_to_id = getattr(self.model.generation_config, "lang_to_id", None) or {}
         if not lang_to_id:
             return
         codes = list(lang_to_id)

@@ -14,7 +14,7 @@ import pytest
 
 from shared import inside_tts, tts
 from shared import tts_voices as voices
-from shared.inside import ForwardCounter, InsideView, format_count
+from shared.inside import ForwardCounter, InsideView, ThreadHooks, format_count
 from shared.loader import get_loader
 
 SPEECHT5, VITS, BARK, PIPER = "microsoft/speecht5_tts", "facebook/mms-tts-eng", "suno/bark-small", tts.OFFLINE_VOICE
@@ -239,7 +239,7 @@ def test_thread_hooks_record_only_their_own_thread() -> None:
 
     layer = torch.nn.Linear(2, 2)
     seen: list[Any] = []
-    with inside_tts.ThreadHooks() as hooks:
+    with ThreadHooks() as hooks:
         hooks.after(layer, seen.append)
         worker = threading.Thread(target=layer, args=(torch.zeros(1, 2),))
         worker.start()
