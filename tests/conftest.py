@@ -35,6 +35,31 @@ ARTIFACTS = ROOT / "artifacts"
 FAKE_HF_TOKEN = "hf_FAKEadsTOKENneverSHOWN0123456789"  # the launched app gets it; no output or log may contain it
 
 
+def record_figures(monkeypatch: pytest.MonkeyPatch, *modules: Any, at: str = "new_figure") -> list:
+    """Every figure the given modules make (`at="new_figure"`) or rasterise (`at="to_rgb"`): tests check afterwards
+    that each one was cleared."""
+    figures: list = []
+    for module in modules:
+        def recording(*args: Any, _original: Callable = getattr(module, at), **kwargs: Any) -> Any:
+            result = _original(*args, **kwargs)
+            figures.append(result if at == "new_figure" else args[0])
+            return result
+
+        monkeypatch.setattr(module, at, recording)
+    return figures
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread() -> Iterator[None]:
+    """Tiny models on a busy 2-core machine: two torch threads spin against each other (Bark 10x slower)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="session")
 def tiny_hf_home() -> Path:
     """HF_HOME holding a tiny random model for every hub model in the registry (built once per session)."""

@@ -22,6 +22,7 @@ from shared.loader import ModelLoader, get_loader
 from shared.ui import EXAMPLES_DIR
 from shared.zero_shot import SAMPLE_RATE as CLAP_RATE
 from shared.zero_shot import TextEmbeddingCache, zero_shot
+from tests.conftest import record_figures
 
 AUDIOSET = "MIT/ast-finetuned-audioset-10-10-0.4593"
 COMMANDS = "MIT/ast-finetuned-speech-commands-v2"
@@ -39,16 +40,7 @@ def speech(tiny_hf_home) -> AudioClip:
 @pytest.fixture
 def figures(monkeypatch: pytest.MonkeyPatch) -> list:
     """Every figure the views make, to check each was cleared (closed) once rasterised."""
-    made: list = []
-    original = inside_classify.new_figure
-
-    def recording(*args, **kwargs):
-        fig = original(*args, **kwargs)
-        made.append(fig)
-        return fig
-
-    monkeypatch.setattr(inside_classify, "new_figure", recording)
-    return made
+    return record_figures(monkeypatch, inside_classify)
 
 
 def _parameters(model) -> int:

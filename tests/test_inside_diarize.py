@@ -23,6 +23,7 @@ from shared.device import Placement
 from shared.inside import ForwardCounter, format_count
 from shared.loader import ModelLoader
 from shared.vad import VAD_MODEL_ID
+from tests.conftest import record_figures
 from tests.speech_data import sample_wav
 
 COMMUNITY = "pyannote/speaker-diarization-community-1"
@@ -44,15 +45,7 @@ class CountingSession:
 @pytest.fixture
 def cleared_figures(monkeypatch: pytest.MonkeyPatch) -> list:
     """Every figure the views rasterise, to check afterwards that each was cleared."""
-    figures: list = []
-    original = inside.to_rgb
-
-    def recording(fig: Any) -> np.ndarray:
-        figures.append(fig)
-        return original(fig)
-
-    monkeypatch.setattr(inside, "to_rgb", recording)
-    return figures
+    return record_figures(monkeypatch, inside, at="to_rgb")
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ from shared.inside_asr import inside_markdown, inside_views, marked_transcript, 
 from shared.loader import get_loader
 from shared.transcribe import CTC_VIEW_FRAMES, DecodedToken, TranscribeOptions, transcribe
 from shared.ui import EXAMPLES_DIR
+from tests.conftest import record_figures
 
 SPEECH = str(EXAMPLES_DIR / "speech_piper.wav")
 MULTILINGUAL = "openai/whisper-tiny"
@@ -36,18 +37,8 @@ def long_speech(speech: AudioClip) -> AudioClip:
 
 @pytest.fixture
 def figures(monkeypatch: pytest.MonkeyPatch) -> list:
-    """Every figure the views make, to check that each one was cleared after rasterising."""
-    made: list = []
-    original = inside_asr.new_figure
-
-    def recording(*args, **kwargs):
-        fig = original(*args, **kwargs)
-        made.append(fig)
-        return fig
-
-    monkeypatch.setattr(inside_asr, "new_figure", recording)
-    monkeypatch.setattr(plots, "new_figure", recording)  # whisper_input_image draws through shared.plots
-    return made
+    """Every figure the views make (whisper_input_image draws through shared.plots), to check each was cleared."""
+    return record_figures(monkeypatch, inside_asr, plots)
 
 
 def _windows(duration_s: float, chunk_s: float = 30.0, stride_s: float = 5.0) -> int:

@@ -16,32 +16,18 @@ from shared import inside_tts, tts
 from shared import tts_voices as voices
 from shared.inside import ForwardCounter, InsideView, ThreadHooks, format_count
 from shared.loader import get_loader
+from tests.conftest import record_figures
 
 SPEECHT5, VITS, BARK, PIPER = "microsoft/speecht5_tts", "facebook/mms-tts-eng", "suno/bark-small", tts.OFFLINE_VOICE
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Tiny models on a busy 2-core machine: two torch threads spin against each other."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture
 def figures(monkeypatch: pytest.MonkeyPatch):
     """Every figure the views rasterise; after the test each must have been cleared (no axes left)."""
-    drawn: list[Any] = []
-    rasterise = inside_tts.to_rgb
-
-    def recording(fig: Any) -> np.ndarray:
-        drawn.append(fig)
-        return rasterise(fig)
-
-    monkeypatch.setattr(inside_tts, "to_rgb", recording)
+    drawn = record_figures(monkeypatch, inside_tts, at="to_rgb")
     yield drawn
     assert all(not fig.axes for fig in drawn), "a figure was left with its axes (not cleared)"
 

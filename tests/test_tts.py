@@ -23,15 +23,7 @@ RUSSIAN = "Привет, мир! Как дела?"
 TTS_MODELS = [spec.id for spec in registry.models_for(registry.TTS)]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Tiny models on a busy 2-core machine: two torch threads spin against each other (Bark 10x slower)."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 # ---- text ---------------------------------------------------------------------------------------------------------
