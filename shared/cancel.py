@@ -122,7 +122,7 @@ def make_model_events_cancellable(demo: Any) -> int:
     Done once after the UI is built, so the tabs' handlers stay plain functions (tests call them directly)."""
     changed = 0
     for block_fn in demo.fns.values():
-        if block_fn.concurrency_id == MODELS_GROUP and not inspect.isgeneratorfunction(block_fn.fn):
+        if block_fn.concurrency_id == MODELS_GROUP and not block_fn.types_generator:
             block_fn.fn = cancellable(block_fn.fn)
             block_fn.types_generator = True
             changed += 1
