@@ -18,10 +18,10 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr
 
-from shared.availability import start_hub_probe
-from shared.cancel import make_model_events_cancellable
 from shared.config import SETTINGS
-from shared.ui import INSIDE_CSS
+from shared.models.availability import start_hub_probe
+from shared.serving.cancel import make_model_events_cancellable
+from shared.serving.widgets import INSIDE_CSS
 from tabs import classify, diarize, settings, transcribe, tts, visualize, zero_shot
 
 TITLE = "Audio Demo Suite"

@@ -1,7 +1,7 @@
 """Classify / zero-shot benchmarks, each a ratio against a baseline run in this script.
 
     python bench/bench_classify.py cache [--repeats 3]
-        Zero-shot per-call latency through the app's `shared.zero_shot.zero_shot()` (label embeddings, audio
+        Zero-shot per-call latency through the app's `shared.zero_shot.run.zero_shot()` (label embeddings, audio
         windows, scores) with the label-embedding cache warm vs without the cache (`text_cache=None`), for a few
         label counts and clip lengths. Goal: cached / uncached < 1 wherever the text tower is a real share of the
         call (many labels, short clips); with long clips the audio tower dominates and the ratio nears 1.
@@ -101,9 +101,9 @@ def bench_cache(repeats: int) -> None:
         os.environ["HF_HOME"] = hf_home  # before anything imports huggingface_hub: the model lives only here
         os.environ["HF_HUB_OFFLINE"] = "1"
         build_clap(Path(hf_home))
-        from shared.audio import AudioClip, load_audio
-        from shared.ui import EXAMPLES_DIR
-        from shared.zero_shot import SAMPLE_RATE, TextEmbeddingCache, zero_shot
+        from shared.audio.intake import AudioClip, load_audio
+        from shared.serving.widgets import EXAMPLES_DIR
+        from shared.zero_shot.run import SAMPLE_RATE, TextEmbeddingCache, zero_shot
 
         speech = load_audio(EXAMPLES_DIR / "speech_piper.wav", SAMPLE_RATE).samples
         chord = load_audio(EXAMPLES_DIR / "chord_c_major.wav", SAMPLE_RATE).samples

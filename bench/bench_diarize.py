@@ -25,8 +25,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from shared import diarize as dz
-from shared.audio import AudioClip, load_audio, resample
+from shared.audio.intake import AudioClip, load_audio, resample
+from shared.diarize import run as dz
 
 RATE = 16_000
 T = TypeVar("T")
@@ -74,8 +74,8 @@ def naive_diarization(clip: AudioClip, num_speakers: int) -> list[dz.Turn]:
     from resemblyzer.audio import normalize_volume
     from scipy.cluster.hierarchy import fcluster, linkage
 
-    from shared.loader import get_loader
-    from shared.vad import VAD_MODEL_ID
+    from shared.models.loader import get_loader
+    from shared.models.vad import VAD_MODEL_ID
 
     with get_loader().use(VAD_MODEL_ID) as vad:
         speech = vad.speech_segments(clip.samples)
@@ -96,8 +96,8 @@ def timed(fn: Callable[[], T]) -> tuple[T, float]:
 
 
 def bench_offline(minutes: float) -> None:
-    from shared.loader import get_loader
-    from shared.vad import VAD_MODEL_ID
+    from shared.models.loader import get_loader
+    from shared.models.vad import VAD_MODEL_ID
 
     clip, reference = conversation(minutes)
     loader = get_loader()
@@ -128,8 +128,8 @@ def bench_offline(minutes: float) -> None:
 def bench_pyannote(minutes: float, model_id: str, devices: tuple[str, ...] = ("cuda", "cpu")) -> None:
     import torch
 
-    from shared.device import Placement
-    from shared.loader import ModelLoader
+    from shared.models.device import Placement
+    from shared.models.loader import ModelLoader
 
     if "cuda" in devices and not torch.cuda.is_available():
         print("skipped: no CUDA device here (this benchmark compares a pyannote pipeline on GPU vs CPU)")

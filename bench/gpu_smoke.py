@@ -1,9 +1,9 @@
 """The app's own model path on a GPU, where one is lent (no hub there either):
 
 1. every transformers model in the registry, as the tiny random stand-in the tests build locally, loaded through
-   `shared.loader` with the app's default placement (CUDA, bf16 where supported) and run once through its task;
+   `shared.models.loader` with the app's default placement (CUDA, bf16 where supported) and run once through its task;
    reports the device and dtype the weights landed on, load + first run, and the second run;
-2. AST AudioSet at its real size (87 M parameters, random weights) through `shared.classify.classify` twice: the
+2. AST AudioSet at its real size (87 M parameters, random weights) through `shared.classify.run.classify` twice: the
    first request pays the load, the second hits the loader's cache (the "second request ≥ 10× faster" goal).
 
     python bench/gpu_smoke.py            # on the GPU machine
@@ -31,7 +31,7 @@ AUDIOSET = "MIT/ast-finetuned-audioset-10-10-0.4593"
 def speech_clip() -> object:
     import numpy as np
 
-    from shared.audio import AudioClip, resample
+    from shared.audio.intake import AudioClip, resample
 
     with wave.open(str(ROOT / "examples" / "speech_piper.wav")) as handle:
         rate = handle.getframerate()
@@ -50,7 +50,7 @@ def weights_placement(model: object) -> str:
 
 
 def every_transformers_model(loader: object) -> list[tuple[str, str, str]]:
-    from shared.registry import hub_models
+    from shared.models.registry import hub_models
     from tests.test_tiny_models import smoke_run
     from tests.tiny_models.hf_cache import install_folder
     from tests.tiny_models.transformers_models import BUILDERS
@@ -84,9 +84,9 @@ def app_task_functions(loader: object) -> list[str]:
     """The tabs' own task functions (what the handlers call) on the models the loop above installed."""
     import numpy as np
 
-    from shared.transcribe import TranscribeOptions, transcribe
-    from shared.tts import synthesize
-    from shared.zero_shot import zero_shot
+    from shared.transcribe.run import TranscribeOptions, transcribe
+    from shared.tts.run import synthesize
+    from shared.zero_shot.run import zero_shot
 
     clip = speech_clip()
     runs = {
@@ -115,8 +115,8 @@ def app_task_functions(loader: object) -> list[str]:
 def real_size_ast_requests() -> str:
     from transformers import ASTConfig, ASTFeatureExtractor, ASTForAudioClassification
 
-    from shared.classify import classify
-    from shared.loader import ModelLoader
+    from shared.classify.run import classify
+    from shared.models.loader import ModelLoader
     from tests.tiny_models.hf_cache import install_folder
 
     with tempfile.TemporaryDirectory() as work:
@@ -135,7 +135,7 @@ def real_size_ast_requests() -> str:
         times.append(time.perf_counter() - start)
     result = results[0]
     assert loader.load_counts.get(AUDIOSET) == 1, loader.load_counts
-    return (f"real-size AST AudioSet through shared.classify on {clip.duration_s:.1f} s of speech "
+    return (f"real-size AST AudioSet through shared.classify.run on {clip.duration_s:.1f} s of speech "
             f"({len(result.windows)} windows): first request {times[0]:.2f} s (load {result.load_s:.2f} s), "
             f"second {times[1]:.3f} s, third {times[2]:.3f} s -> first/second {times[0] / times[1]:.1f}x; "
             f"loads: {loader.load_counts[AUDIOSET]}")
@@ -151,8 +151,8 @@ def main() -> None:
     import torch
     import transformers
 
-    from shared.device import default_placement
-    from shared.loader import ModelLoader
+    from shared.models.device import default_placement
+    from shared.models.loader import ModelLoader
 
     placement = default_placement()
     name = torch.cuda.get_device_name() if placement.device == "cuda" else placement.device

@@ -133,7 +133,7 @@ class InsideView:
     """One picture of an intermediate step with the caption shown under it."""
 
     title: str
-    image: np.ndarray  # RGB uint8, from shared.plots.to_rgb (which closes the figure)
+    image: np.ndarray  # RGB uint8, from shared.audio.plots.to_rgb (which closes the figure)
     caption: str
 
     def gallery_item(self) -> tuple[np.ndarray, str]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import gradio as gr
 
-from shared import registry
-from shared.audio import load_audio
-from shared.batch import preview, summary_columns
-from shared.batch_jobs import CLASSIFY_COLUMNS, classify_batch, estimate_batch
-from shared.classify import (
+from shared.audio.datasets import info_with_label_check
+from shared.audio.intake import load_audio
+from shared.classify.batch import CLASSIFY_COLUMNS, classify_batch
+from shared.classify.inside import ClassifyRecording, render_classify
+from shared.classify.run import (
     COMPARE_HEADERS,
     SAMPLE_RATE,
     classify,
@@ -19,11 +19,11 @@ from shared.classify import (
     timeline_rows,
     write_outputs,
 )
-from shared.dataset_ui import dataset_source
-from shared.gpu import estimate_from_audio, gpu_task
-from shared.inside_classify import ClassifyRecording, render_classify
-from shared.streaming import info_with_label_check
-from shared.ui import (
+from shared.models import registry
+from shared.outputs.batch import preview, summary_columns
+from shared.serving.dataset_source import dataset_source
+from shared.serving.estimates import estimate_batch, estimate_from_audio
+from shared.serving.widgets import (
     MODEL_EVENT,
     audio_input,
     example_paths,
@@ -32,6 +32,7 @@ from shared.ui import (
     model_dropdown,
     user_errors,
 )
+from shared.serving.zero_gpu import gpu_task
 
 DEFAULT_MODEL = "MIT/ast-finetuned-audioset-10-10-0.4593"
 COMPARE_DEFAULT = [DEFAULT_MODEL, "MIT/ast-finetuned-speech-commands-v2", "superb/wav2vec2-base-superb-ks"]

@@ -7,17 +7,18 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from shared import diarize as dz
-from shared import diarize_views as views
-from shared import registry
-from shared.audio import load_audio
-from shared.batch import preview, summary_columns
-from shared.batch_jobs import DIARIZE_COLUMNS, diarize_batch, estimate_batch
-from shared.dataset_ui import dataset_source
-from shared.diarize import OFFLINE_ASR, OFFLINE_DIARIZER
+from shared.audio.intake import load_audio
+from shared.diarize import run as dz
+from shared.diarize import views
+from shared.diarize.batch import DIARIZE_COLUMNS, diarize_batch
+from shared.diarize.run import OFFLINE_ASR, OFFLINE_DIARIZER
 from shared.errors import UserError
-from shared.gpu import estimate_from_audio, gpu_task
-from shared.ui import MODEL_EVENT, audio_input, inside_outputs, inside_section, model_dropdown, user_errors
+from shared.models import registry
+from shared.outputs.batch import preview, summary_columns
+from shared.serving.dataset_source import dataset_source
+from shared.serving.estimates import estimate_batch, estimate_from_audio
+from shared.serving.widgets import MODEL_EVENT, audio_input, inside_outputs, inside_section, model_dropdown, user_errors
+from shared.serving.zero_gpu import gpu_task
 
 MAX_RTTM_BYTES = 5 * 2**20
 

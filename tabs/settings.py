@@ -5,7 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from shared.config import SETTINGS
-from shared.loader import get_loader
+from shared.models.loader import get_loader
 
 HEADERS = ["model", "task", "engine", "device", "dtype", "memory (MB)", "load (s)", "in use"]
 

@@ -5,18 +5,14 @@ from __future__ import annotations
 import gradio as gr
 import numpy as np
 
-from shared import registry
-from shared.asr_views import compare_rows, ctc_view_markdown, ctc_view_rows, info_markdown, write_outputs
-from shared.audio import load_audio, resample
-from shared.availability import default_model
-from shared.batch import preview, summary_columns
-from shared.batch_jobs import TRANSCRIBE_COLUMNS, estimate_batch, transcribe_batch
-from shared.dataset_ui import dataset_source
-from shared.gpu import estimate_from_audio, gpu_task
-from shared.inside_asr import render_inside
-from shared.streaming import info_with_wer
-from shared.transcribe import LANGUAGES, TIMESTAMPS, TranscribeOptions, transcribe
-from shared.ui import (
+from shared.audio.datasets import info_with_wer
+from shared.audio.intake import load_audio, resample
+from shared.models import registry
+from shared.models.availability import default_model
+from shared.outputs.batch import preview, summary_columns
+from shared.serving.dataset_source import dataset_source
+from shared.serving.estimates import estimate_batch, estimate_from_audio
+from shared.serving.widgets import (
     MODEL_EVENT,
     audio_input,
     example_paths,
@@ -25,6 +21,11 @@ from shared.ui import (
     model_dropdown,
     user_errors,
 )
+from shared.serving.zero_gpu import gpu_task
+from shared.transcribe.batch import TRANSCRIBE_COLUMNS, transcribe_batch
+from shared.transcribe.inside import render_inside
+from shared.transcribe.run import LANGUAGES, TIMESTAMPS, TranscribeOptions, transcribe
+from shared.transcribe.views import compare_rows, ctc_view_markdown, ctc_view_rows, info_markdown, write_outputs
 
 OFFLINE = "offline:whisper-tiny.en"
 LIVE_LIMIT_S = 60

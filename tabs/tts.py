@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import gradio as gr
 
-from shared import inside_tts, registry, tts
-from shared import tts_voices as voices
-from shared.availability import default_model
-from shared.gpu import estimate_from_text, gpu_task
-from shared.ui import MODEL_EVENT, inside_outputs, inside_section, model_dropdown, user_errors
+from shared.models import registry
+from shared.models.availability import default_model
+from shared.serving.estimates import estimate_from_text
+from shared.serving.widgets import MODEL_EVENT, inside_outputs, inside_section, model_dropdown, user_errors
+from shared.serving.zero_gpu import gpu_task
+from shared.tts import inside as inside_tts
+from shared.tts import run as tts
+from shared.tts import voices
 
 SLOTS = 4  # players / spectrograms in the comparison
 EXAMPLES = [

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import gradio as gr
 
-from shared.audio import load_audio
-from shared.dataset_ui import dataset_source
-from shared.dsp import WINDOWS
-from shared.results import write_json
-from shared.ui import audio_input, example_paths, user_errors
-from shared.visualize import N_FFT_CHOICES, SpectrogramParams, visualize_clip
+from shared.audio.dsp import WINDOWS
+from shared.audio.intake import load_audio
+from shared.outputs.results import write_json
+from shared.serving.dataset_source import dataset_source
+from shared.serving.widgets import audio_input, example_paths, user_errors
+from shared.visualize.run import N_FFT_CHOICES, SpectrogramParams, visualize_clip
 
 DEFAULTS = SpectrogramParams()
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import gradio as gr
 
-from shared import registry
-from shared.audio import load_audio
-from shared.dataset_ui import dataset_source
-from shared.gpu import estimate_from_audio, gpu_task
-from shared.inside_classify import render_zero_shot
-from shared.streaming import info_with_label_check
-from shared.ui import (
+from shared.audio.datasets import info_with_label_check
+from shared.audio.intake import load_audio
+from shared.classify.inside import render_zero_shot
+from shared.models import registry
+from shared.serving.dataset_source import dataset_source
+from shared.serving.estimates import estimate_from_audio
+from shared.serving.widgets import (
     MODEL_EVENT,
     audio_input,
     example_paths,
@@ -19,7 +19,8 @@ from shared.ui import (
     model_dropdown,
     user_errors,
 )
-from shared.zero_shot import (
+from shared.serving.zero_gpu import gpu_task
+from shared.zero_shot.run import (
     DEFAULT_LABELS,
     DEFAULT_TEMPLATE,
     SAMPLE_RATE,

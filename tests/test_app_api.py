@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from gradio_client import Client, handle_file
 
-from shared.ui import EXAMPLES_DIR
+from shared.serving.widgets import EXAMPLES_DIR
 
 TABS = ("Visualize", "Classify", "Zero-shot", "Transcribe", "Diarize", "Text-to-speech")
 

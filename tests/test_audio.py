@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from shared.audio import AudioInputError, is_silent, load_audio, scale_pcm, sniff_format
+from shared.audio.intake import AudioInputError, is_silent, load_audio, scale_pcm, sniff_format
 from tests.audio_corpus import dominant_frequency, ffmpeg_encode, ffmpeg_generate, raw_wav, sine, write_wav
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from gradio_client import Client, handle_file
 
-from shared.ui import EXAMPLES_DIR
+from shared.serving.widgets import EXAMPLES_DIR
 from tests.audio_corpus import ffmpeg_generate, raw_wav, sine, write_wav
 
 ENDPOINTS = {  # api name -> extra keyword arguments (cheap built-in or tiny models)

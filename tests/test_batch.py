@@ -15,13 +15,15 @@ import pytest
 import soundfile as sf
 from gradio_client import Client, handle_file
 
-from shared.audio import load_audio
-from shared.batch import ItemResult, read_summary, run_batch, summary_markdown
-from shared.batch_jobs import TRANSCRIBE_COLUMNS, diarize_batch, estimate_batch, transcribe_batch
+from shared.audio.intake import load_audio
+from shared.diarize.batch import diarize_batch
 from shared.errors import ModelUnavailableError, UserError
-from shared.subtitles import parse_cues
-from shared.text_metrics import wer
-from shared.ui import EXAMPLES_DIR
+from shared.outputs.batch import ItemResult, read_summary, run_batch, summary_markdown
+from shared.outputs.subtitles import parse_cues
+from shared.outputs.text_metrics import wer
+from shared.serving.estimates import estimate_batch
+from shared.serving.widgets import EXAMPLES_DIR
+from shared.transcribe.batch import TRANSCRIBE_COLUMNS, transcribe_batch
 
 SPEECH = EXAMPLES_DIR / "speech_piper.wav"
 SPEECH_TEXT = "The quick brown fox jumps over the lazy dog. Speech recognition is easier than you think."
@@ -136,7 +138,7 @@ def test_batch_handler_runs_under_zero_gpu_with_summed_durations(monkeypatch: py
     import sys
 
     import tabs.transcribe
-    from shared import gpu
+    from shared.serving import zero_gpu
     from tests.test_gpu import FakeSpaces
 
     spaces = FakeSpaces()
@@ -147,7 +149,7 @@ def test_batch_handler_runs_under_zero_gpu_with_summed_durations(monkeypatch: py
         tab = importlib.reload(tabs.transcribe)
         zip_path, rows, _info = tab.run_transcribe_batch(files, "offline:whisper-tiny.en")
         assert [row[1] for row in rows] == ["ok", "ok"] and zipfile.is_zipfile(zip_path)
-        assert spaces.calls == [gpu.clamp_duration(20 + 0.25 * (sf.info(files[0]).duration + 3.0))]
+        assert spaces.calls == [zero_gpu.clamp_duration(20 + 0.25 * (sf.info(files[0]).duration + 3.0))]
     finally:
         monkeypatch.delenv("SPACES_ZERO_GPU")
         importlib.reload(tabs.transcribe)

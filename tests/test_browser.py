@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.ui import EXAMPLES_DIR
+from shared.serving.widgets import EXAMPLES_DIR
 from tests.conftest import ARTIFACTS, chromium_page
 
 pytestmark = [pytest.mark.browser]
@@ -74,7 +74,7 @@ INSIDE_RUNS = {  # tab -> (panel holding the main event, input file or None, but
 def test_inside_the_model_in_the_browser(page, tab: str) -> None:
     """Run the tab's model, open "Inside the model": its pictures and the architecture card with the parameter
     count appear; a screenshot of the section is kept for each tab."""
-    from shared.diarize import pyannote_sample
+    from shared.diarize.run import pyannote_sample
 
     selector, audio, button, model_name = INSIDE_RUNS[tab]
     if tab == "Diarize":

@@ -13,9 +13,8 @@ import numpy as np
 import pytest
 from gradio_client import Client, handle_file
 
-from shared import registry
-from shared.audio import AudioClip, load_audio
-from shared.classify import (
+from shared.audio.intake import AudioClip, load_audio
+from shared.classify.run import (
     NO_EVENTS,
     SAMPLE_RATE,
     activation_for,
@@ -32,8 +31,9 @@ from shared.classify import (
     write_outputs,
 )
 from shared.errors import UserError
-from shared.loader import ModelLoader, get_loader
-from shared.ui import EXAMPLES_DIR
+from shared.models import registry
+from shared.models.loader import ModelLoader, get_loader
+from shared.serving.widgets import EXAMPLES_DIR
 
 CLASSIFIERS = [spec.id for spec in registry.models_for(registry.CLASSIFY)]
 AUDIOSET = "MIT/ast-finetuned-audioset-10-10-0.4593"

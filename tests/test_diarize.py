@@ -14,13 +14,13 @@ import pytest
 from gradio_client import Client, handle_file
 from scipy.optimize import linear_sum_assignment
 
-from shared import diarize as dz
-from shared import diarize_views as views
-from shared.audio import AudioClip, load_audio
-from shared.device import Placement
+from shared.audio.intake import AudioClip, load_audio
+from shared.diarize import run as dz
+from shared.diarize import views
 from shared.errors import ModelUnavailableError, UserError
-from shared.loader import ModelLoader
-from shared.subtitles import parse_cues
+from shared.models.device import Placement
+from shared.models.loader import ModelLoader
+from shared.outputs.subtitles import parse_cues
 from tests.speech_data import pyannote_sample_dir, sample_transcript, sample_wav
 
 COMMUNITY = "pyannote/speaker-diarization-community-1"
@@ -158,7 +158,7 @@ def test_who_said_what_attributes_the_words(sample_clip: AudioClip, offline_resu
 
 
 def test_word_attribution_rules() -> None:
-    from shared.transcribe import Word
+    from shared.transcribe.run import Word
 
     turns = [dz.Turn(0.0, 2.0, "A"), dz.Turn(1.5, 4.0, "B")]
     assert dz.speaker_of(0.2, 0.6, turns) == "A"

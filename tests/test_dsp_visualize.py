@@ -7,12 +7,12 @@ import threading
 import numpy as np
 import pytest
 
-from shared.audio import AudioClip, load_audio
-from shared.dsp import audio_summary, mel_power, power_to_db, stft_power, whisper_log_mel
+from shared.audio.dsp import audio_summary, mel_power, power_to_db, stft_power, whisper_log_mel
+from shared.audio.intake import AudioClip, load_audio
+from shared.audio.plots import pool_columns, waveform_envelope
 from shared.errors import UserError
-from shared.plots import pool_columns, waveform_envelope
-from shared.ui import EXAMPLES_DIR
-from shared.visualize import SpectrogramParams, visualize_clip
+from shared.serving.widgets import EXAMPLES_DIR
+from shared.visualize.run import SpectrogramParams, visualize_clip
 from tests.audio_corpus import sine
 
 

@@ -15,10 +15,10 @@ import pytest
 import torch
 from gradio_client import Client, handle_file
 
-from shared.device import Placement
-from shared.loader import ModelLoader, get_loader
-from shared.registry import get_spec
-from shared.ui import EXAMPLES_DIR
+from shared.models.device import Placement
+from shared.models.loader import ModelLoader, get_loader
+from shared.models.registry import get_spec
+from shared.serving.widgets import EXAMPLES_DIR
 from tests.conftest import ARTIFACTS, launched_app
 
 SPEECH = str(EXAMPLES_DIR / "speech_piper.wav")

@@ -7,7 +7,7 @@ import types
 
 import pytest
 
-from shared import gpu
+from shared.serving import estimates, slots, zero_gpu
 
 
 class FakeSpaces(types.ModuleType):
@@ -40,23 +40,23 @@ def fake_spaces(monkeypatch: pytest.MonkeyPatch) -> FakeSpaces:
 
 def test_zero_gpu_wraps_with_estimated_duration(fake_spaces: FakeSpaces, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SPACES_ZERO_GPU", "true")
-    wrapped = gpu.gpu_task(lambda audio_s, model="x": audio_s * 0.5)(handler)
+    wrapped = zero_gpu.gpu_task(lambda audio_s, model="x": audio_s * 0.5)(handler)
     assert wrapped(100.0, model="y") == "100.0-y"
     assert wrapped(1000.0) == "1000.0-x"
     assert wrapped(1.0) == "1.0-x"
-    assert fake_spaces.calls == [50, gpu.MAX_S, gpu.MIN_S]
+    assert fake_spaces.calls == [50, zero_gpu.MAX_S, zero_gpu.MIN_S]
     assert wrapped.__doc__ == "doc" and wrapped.__name__ == "handler"
 
 
 def test_broken_estimate_falls_back(fake_spaces: FakeSpaces, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SPACES_ZERO_GPU", "1")
-    wrapped = gpu.gpu_task(lambda *a, **k: 1 / 0)(handler)
-    assert wrapped(3.0) == "3.0-x" and fake_spaces.calls == [gpu.MAX_S // 2]
+    wrapped = zero_gpu.gpu_task(lambda *a, **k: 1 / 0)(handler)
+    assert wrapped(3.0) == "3.0-x" and fake_spaces.calls == [zero_gpu.MAX_S // 2]
 
 
 def test_no_op_elsewhere(fake_spaces: FakeSpaces, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SPACES_ZERO_GPU", raising=False)
-    wrapped = gpu.gpu_task(lambda *a: 10)(handler)
+    wrapped = zero_gpu.gpu_task(lambda *a: 10)(handler)
     assert wrapped(2.0) == "2.0-x" and wrapped.__wrapped__ is handler
     assert fake_spaces.calls == []
 
@@ -64,7 +64,7 @@ def test_no_op_elsewhere(fake_spaces: FakeSpaces, monkeypatch: pytest.MonkeyPatc
 def test_in_flight_counter_tracks_concurrent_calls() -> None:
     import threading
 
-    counter = gpu.InFlight(3)
+    counter = slots.InFlight(3)
     inside = threading.Barrier(4)  # three workers inside the counter, and this thread
     release = threading.Event()
 
@@ -89,7 +89,7 @@ def test_in_flight_slots_hold_back_work_beyond_the_limit() -> None:
     import threading
     import time
 
-    counter = gpu.InFlight(1)
+    counter = slots.InFlight(1)
     entered = threading.Event()
 
     def work() -> None:
@@ -109,7 +109,7 @@ def test_app_handlers_run_under_zero_gpu(fake_spaces: FakeSpaces, monkeypatch: p
     """With ZeroGPU on, the tabs' model-bound handlers are wrapped at import and report input-based durations."""
     import importlib
 
-    from shared.ui import EXAMPLES_DIR
+    from shared.serving.widgets import EXAMPLES_DIR
 
     monkeypatch.setenv("SPACES_ZERO_GPU", "true")
     import tabs.transcribe
@@ -121,7 +121,7 @@ def test_app_handlers_run_under_zero_gpu(fake_spaces: FakeSpaces, monkeypatch: p
         text = transcribe_tab.run_transcribe(str(EXAMPLES_DIR / "speech_piper.wav"), "offline:whisper-tiny.en")[0]
         assert "lazy dog" in text
         tts_tab.run_tts("Hello there.", "offline:piper-en_US-joe-medium")
-        assert fake_spaces.calls == [gpu.clamp_duration(20 + 0.25 * 5.33), gpu.clamp_duration(20 + 0.05 * 12)]
+        assert fake_spaces.calls == [zero_gpu.clamp_duration(20 + 0.25 * 5.33), zero_gpu.clamp_duration(20 + 0.05 * 12)]
     finally:
         monkeypatch.delenv("SPACES_ZERO_GPU")
         importlib.reload(tabs.transcribe)
@@ -129,10 +129,10 @@ def test_app_handlers_run_under_zero_gpu(fake_spaces: FakeSpaces, monkeypatch: p
 
 
 def test_estimates_scale_with_model_size() -> None:
-    from shared.ui import EXAMPLES_DIR
+    from shared.serving.widgets import EXAMPLES_DIR
 
     speech = str(EXAMPLES_DIR / "speech_piper.wav")
-    small = gpu.estimate_from_audio(speech, "openai/whisper-tiny")
-    large = gpu.estimate_from_audio(speech, model="openai/whisper-large-v3-turbo")
-    assert large > small and gpu.model_scale(["suno/bark", "x"]) > 4
-    assert gpu.estimate_from_text("hi " * 100, "suno/bark-small") > gpu.estimate_from_text("hi " * 100, "x")
+    small = estimates.estimate_from_audio(speech, "openai/whisper-tiny")
+    large = estimates.estimate_from_audio(speech, model="openai/whisper-large-v3-turbo")
+    assert large > small and estimates.model_scale(["suno/bark", "x"]) > 4
+    assert estimates.estimate_from_text("hi " * 100, "suno/bark-small") > estimates.estimate_from_text("hi " * 100, "x")

@@ -13,15 +13,15 @@ import numpy as np
 import pytest
 from gradio_client import Client, handle_file
 
-import shared.inside_classify as inside_classify
-from shared.audio import AudioClip, load_audio
-from shared.classify import BATCH_SIZE, MIN_INPUT_S, ClassifyResult, classify, classify_timeline_image
+from shared.audio.intake import AudioClip, load_audio
+from shared.classify import inside as inside_classify
+from shared.classify.inside import classify_inside, timeline_view, zero_shot_inside
+from shared.classify.run import BATCH_SIZE, MIN_INPUT_S, ClassifyResult, classify, classify_timeline_image
 from shared.inside import ForwardCounter, format_count
-from shared.inside_classify import classify_inside, timeline_view, zero_shot_inside
-from shared.loader import ModelLoader, get_loader
-from shared.ui import EXAMPLES_DIR
-from shared.zero_shot import SAMPLE_RATE as CLAP_RATE
-from shared.zero_shot import TextEmbeddingCache, zero_shot
+from shared.models.loader import ModelLoader, get_loader
+from shared.serving.widgets import EXAMPLES_DIR
+from shared.zero_shot.run import SAMPLE_RATE as CLAP_RATE
+from shared.zero_shot.run import TextEmbeddingCache, zero_shot
 from tests.conftest import record_figures
 
 AUDIOSET = "MIT/ast-finetuned-audioset-10-10-0.4593"

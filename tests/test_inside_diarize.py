@@ -14,15 +14,14 @@ import pytest
 import torch
 from gradio_client import Client, handle_file
 
-from shared import diarize as dz
-from shared import diarize_views as views
-from shared import inside_diarize as inside
-from shared import offline_diarizer
-from shared.audio import AudioClip, load_audio
-from shared.device import Placement
+from shared.audio.intake import AudioClip, load_audio
+from shared.diarize import inside, views
+from shared.diarize import offline as offline_diarizer
+from shared.diarize import run as dz
 from shared.inside import ForwardCounter, format_count
-from shared.loader import ModelLoader
-from shared.vad import VAD_MODEL_ID
+from shared.models.device import Placement
+from shared.models.loader import ModelLoader
+from shared.models.vad import VAD_MODEL_ID
 from tests.conftest import record_figures
 from tests.speech_data import sample_wav
 

@@ -15,10 +15,22 @@ import numpy as np
 import pytest
 from gradio_client import Client
 
-from shared import diarize_views, inside_asr, inside_classify, inside_diarize, inside_tts, tts
-from shared.cancel import MODELS_GROUP
-from shared.diarize import OFFLINE_DIARIZER
-from shared.ui import EXAMPLES_DIR, MODEL_EVENT, InsideSection, draw_pending, inside_outputs, inside_section
+from shared.classify import inside as inside_classify
+from shared.diarize import inside as inside_diarize
+from shared.diarize import views as diarize_views
+from shared.diarize.run import OFFLINE_DIARIZER
+from shared.serving.cancel import MODELS_GROUP
+from shared.serving.widgets import (
+    EXAMPLES_DIR,
+    MODEL_EVENT,
+    InsideSection,
+    draw_pending,
+    inside_outputs,
+    inside_section,
+)
+from shared.transcribe import inside as inside_asr
+from shared.tts import inside as inside_tts
+from shared.tts import run as tts
 
 SPEECH = str(EXAMPLES_DIR / "speech_piper.wav")
 PIPER = tts.OFFLINE_VOICE

@@ -6,13 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from shared import inside_asr, plots
-from shared.audio import AudioClip, load_audio
+from shared.audio import plots
+from shared.audio.intake import AudioClip, load_audio
 from shared.inside import ForwardCounter, format_count
-from shared.inside_asr import inside_markdown, inside_views, marked_transcript, token_words
-from shared.loader import get_loader
-from shared.transcribe import CTC_VIEW_FRAMES, DecodedToken, TranscribeOptions, transcribe
-from shared.ui import EXAMPLES_DIR
+from shared.models.loader import get_loader
+from shared.serving.widgets import EXAMPLES_DIR
+from shared.transcribe import inside as inside_asr
+from shared.transcribe.inside import inside_markdown, inside_views, marked_transcript, token_words
+from shared.transcribe.run import CTC_VIEW_FRAMES, DecodedToken, TranscribeOptions, transcribe
 from tests.conftest import record_figures
 
 SPEECH = str(EXAMPLES_DIR / "speech_piper.wav")
@@ -37,7 +38,7 @@ def long_speech(speech: AudioClip) -> AudioClip:
 
 @pytest.fixture
 def figures(monkeypatch: pytest.MonkeyPatch) -> list:
-    """Every figure the views make (whisper_input_image draws through shared.plots), to check each was cleared."""
+    """Every figure the views make (whisper_input_image draws through shared.audio.plots), to check each was cleared."""
     return record_figures(monkeypatch, inside_asr, plots)
 
 

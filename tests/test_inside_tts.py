@@ -12,10 +12,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from shared import inside_tts, tts
-from shared import tts_voices as voices
 from shared.inside import ForwardCounter, InsideView, ThreadHooks, format_count
-from shared.loader import get_loader
+from shared.models.loader import get_loader
+from shared.tts import inside as inside_tts
+from shared.tts import run as tts
+from shared.tts import voices
 from tests.conftest import record_figures
 
 SPEECHT5, VITS, BARK, PIPER = "microsoft/speecht5_tts", "facebook/mms-tts-eng", "suno/bark-small", tts.OFFLINE_VOICE

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from gradio_client import Client, handle_file
 
-from shared.ui import EXAMPLES_DIR
+from shared.serving.widgets import EXAMPLES_DIR
 from tests.conftest import ARTIFACTS
 
 SPEECH = str(EXAMPLES_DIR / "speech_piper.wav")
@@ -22,7 +22,7 @@ def server_log() -> str:
 def test_ten_simultaneous_first_calls_load_the_model_once(app_url: str) -> None:
     """Ten clients ask at once for a classifier the app has not loaded yet (when other tests of this session have
     loaded them all, it still checks that no request reloaded the model); the log shows one load."""
-    from shared import registry
+    from shared.models import registry
 
     candidates = [spec.id for spec in registry.models_for(registry.CLASSIFY)]
     loaded = {model for model in candidates if f"loaded {model} on" in server_log()}
@@ -54,6 +54,6 @@ def test_twenty_mixed_jobs_at_once_all_succeed(app_url: str) -> None:
         results = list(pool.map(run, calls))
     assert len(results) == 20 and all(result is not None for result in results)
     # the app's model-bound handlers share one concurrency group (ADS_GPU_CONCURRENCY, 2 by default): over this
-    # whole session the most that ever ran at once is logged by shared.gpu.IN_FLIGHT
+    # whole session the most that ever ran at once is logged by shared.serving.slots.IN_FLIGHT
     maxima = [int(n) for n in re.findall(r"model-bound handlers in flight: (\d+)", server_log())]
     assert maxima and max(maxima) <= 2

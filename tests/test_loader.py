@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from shared.device import Placement, choose_placement
 from shared.errors import ModelUnavailableError
-from shared.loader import ModelLoader, explain_load_error
-from shared.registry import get_spec
+from shared.models.device import Placement, choose_placement
+from shared.models.loader import ModelLoader, explain_load_error
+from shared.models.registry import get_spec
 
 CPU = Placement("cpu", "float32")
 
@@ -187,7 +187,7 @@ def test_placement_choice_and_overrides() -> None:
 
 def test_real_transformers_engine_offline_with_empty_cache(tmp_path: Path) -> None:
     """The real loading code, with nothing cached and the hub unreachable, says exactly that."""
-    code = ("from shared.loader import get_loader\n"
+    code = ("from shared.models.loader import get_loader\n"
             "from shared.errors import ModelUnavailableError\n"
             "try:\n    get_loader().entry('openai/whisper-tiny')\n"
             "except ModelUnavailableError as exc:\n    print('MESSAGE:', exc)\n")

@@ -12,7 +12,7 @@ import pytest
 import soundfile as sf
 from gradio_client import Client, handle_file
 
-from shared.ui import EXAMPLES_DIR
+from shared.serving.widgets import EXAMPLES_DIR
 from tests.conftest import ARTIFACTS, chromium_page, launched_app
 
 SPEECH = EXAMPLES_DIR / "speech_piper.wav"

@@ -14,7 +14,7 @@ import soundfile as sf
 from gradio_client import Client, handle_file
 from gradio_client.utils import Status
 
-from shared.ui import EXAMPLES_DIR
+from shared.serving.widgets import EXAMPLES_DIR
 from tests.conftest import ARTIFACTS, launched_app
 
 LOG = ARTIFACTS / "small-queue-app.log"

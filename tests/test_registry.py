@@ -1,4 +1,4 @@
-from shared import registry
+from shared.models import registry
 
 
 def test_ids_unique_and_lookup() -> None:

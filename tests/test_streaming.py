@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import soundfile
 
-from shared import streaming
-from shared.audio import load_audio
+from shared.audio import datasets as streaming
+from shared.audio.datasets import DatasetSource, parse_source
+from shared.audio.intake import load_audio
 from shared.errors import UserError
-from shared.streaming import DatasetSource, parse_source
 
 TEXTS = ["the first sentence", "a second one", "and the third"]
 
@@ -183,7 +183,7 @@ def test_wer_and_label_lines() -> None:
 def test_dataset_block_fills_audio_and_reference(local_data: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     import gradio as gr
 
-    from shared import dataset_ui
+    from shared.serving import dataset_source as dataset_ui
 
     monkeypatch.setattr(streaming, "_default_load", LocalLoad(local_data))
     streaming.clear_cache()

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from shared import registry
-from shared.device import Placement
-from shared.loader import ModelLoader
+from shared.models import registry
+from shared.models.device import Placement
+from shared.models.loader import ModelLoader
 
 CPU = Placement("cpu", "float32")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from gradio_client import Client, handle_file
 
-from shared.subtitles import parse_cues
-from shared.text_metrics import wer
-from shared.ui import EXAMPLES_DIR
+from shared.outputs.subtitles import parse_cues
+from shared.outputs.text_metrics import wer
+from shared.serving.widgets import EXAMPLES_DIR
 
 SPEECH = str(EXAMPLES_DIR / "speech_piper.wav")
 SPEECH_TEXT = "The quick brown fox jumps over the lazy dog. Speech recognition is easier than you think."

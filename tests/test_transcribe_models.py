@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from shared import registry
-from shared.asr_views import ctc_view_markdown, ctc_view_rows, write_outputs
-from shared.audio import AudioClip, resample
-from shared.subtitles import parse_cues
-from shared.text_metrics import wer
-from shared.transcribe import TranscribeOptions, transcribe
+from shared.audio.intake import AudioClip, resample
+from shared.models import registry
+from shared.outputs.subtitles import parse_cues
+from shared.outputs.text_metrics import wer
+from shared.transcribe.run import TranscribeOptions, transcribe
+from shared.transcribe.views import ctc_view_markdown, ctc_view_rows, write_outputs
 from tests.speech_data import PIPER_SENTENCES, synthesize
 
 HUB_ASR = [spec for spec in registry.models_for(registry.ASR) if not spec.offline]
@@ -76,7 +76,7 @@ def test_real_whisper_weights_on_piper_speech(speech: AudioClip, long_speech: Au
 
 
 def test_real_whisper_weights_on_pyannote_sample(tiny_hf_home) -> None:
-    from shared.audio import load_audio
+    from shared.audio.intake import load_audio
     from tests.speech_data import sample_reference_text, sample_wav
 
     clip = load_audio(sample_wav(), 16_000)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from shared.ui import EXAMPLES_DIR
+from shared.serving.widgets import EXAMPLES_DIR
 from tabs.transcribe import LIVE_LIMIT_S, live_step, play_segment
 from tests.speech_data import synthesize
 
@@ -45,10 +45,10 @@ def test_default_model_offline_fallback_and_cached_preference(tiny_hf_home, tmp_
     import subprocess
     import sys
 
-    from shared.availability import default_model
+    from shared.models.availability import default_model
 
     assert default_model("openai/whisper-base", "offline:whisper-tiny.en") == "openai/whisper-base"  # cached
-    code = ("from shared.availability import default_model;"
+    code = ("from shared.models.availability import default_model;"
             "print(default_model('openai/whisper-base', 'offline:whisper-tiny.en'))")
     env = {**os.environ, "HF_HOME": str(tmp_path), "HF_HUB_OFFLINE": "1"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60,

@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from shared import registry, tts
-from shared import tts_voices as voices
 from shared.errors import UserError
-from shared.text_metrics import wer
+from shared.models import registry
+from shared.outputs.text_metrics import wer
+from shared.tts import run as tts
+from shared.tts import voices
 from tests.speech_data import PIPER_SENTENCES
 
 HINDI = "नमस्ते दुनिया। यह एक परीक्षण है।"
@@ -161,7 +162,7 @@ def test_presets_are_unavailable_offline_and_the_ui_says_so() -> None:
 
 # ---- every model, on the tiny models ------------------------------------------------------------------------------
 def _expected_rate(model_id: str) -> int:
-    from shared.loader import get_loader
+    from shared.models.loader import get_loader
 
     with get_loader().use(model_id) as model:
         return model.config.sample_rate if tts.engine_of(model_id) == "piper" else model.sampling_rate

@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 from gradio_client import Client, handle_file
 
-from shared import registry
-from shared.audio import AudioClip, load_audio
-from shared.classify import NO_EVENTS
+from shared.audio.intake import AudioClip, load_audio
+from shared.classify.run import NO_EVENTS
 from shared.errors import UserError
-from shared.loader import ModelLoader, get_loader
-from shared.ui import EXAMPLES_DIR
-from shared.zero_shot import (
+from shared.models import registry
+from shared.models.loader import ModelLoader, get_loader
+from shared.serving.widgets import EXAMPLES_DIR
+from shared.zero_shot.run import (
     DEFAULT_TEMPLATE,
     MAX_LABELS,
     SAMPLE_RATE,

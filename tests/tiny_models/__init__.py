@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from shared.registry import ModelSpec, hub_models
+from shared.models.registry import ModelSpec, hub_models
 from tests.tiny_models.hf_cache import install_folder
 
 Builder = Callable[[ModelSpec, Path], dict[str, Path]]

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from shared.registry import ModelSpec
+from shared.models.registry import ModelSpec
 
 COMMUNITY_REPO = "pyannote/speaker-diarization-community-1"
 LEGACY_REPO = "pyannote/speaker-diarization-3.1"

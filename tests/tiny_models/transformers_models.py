@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from shared.registry import ModelSpec
+from shared.models.registry import ModelSpec
 
 SEED = 0
 

@@ -1,0 +1,37 @@
+"""Classify over many files: per file the tab's own `classify`, written as the tab's JSON download."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+
+from shared.audio.intake import load_audio
+from shared.classify.run import SAMPLE_RATE, ClassifyResult, classify
+from shared.models.loader import ModelLoader
+from shared.models.registry import CLASSIFY
+from shared.outputs.batch import ItemResult, check_task, json_text, run_batch
+from shared.progress import Progress, no_progress
+
+CLASSIFY_COLUMNS = ("top_label", "top_score", "top_k")
+
+
+def batch_item(result: ClassifyResult, k: int) -> ItemResult:
+    """One file's classification JSON (top `k`) and its row of the summary."""
+    best = result.top_k(k)
+    return ItemResult({".json": json_text(result.to_json(k))}, result.audio_s, result.compute_s, result.load_s,
+                      result.device, result.dtype,
+                      {"top_label": best[0][0] if best else "(silent)", "top_score": best[0][1] if best else "",
+                       "top_k": "; ".join(f"{label} {score:.3f}" for label, score in best)})
+
+
+def classify_batch(paths: Sequence[str] | None, model_id: str, top_k: int = 5, window_s: float = 2.0,
+                   hop_s: float = 1.0, *, loader: ModelLoader | None = None, progress: Progress = no_progress) -> str:
+    """Audio file paths in, the path of a zip out: per file the classification JSON (clip top-k and the windows
+    over time, `window_s`/`hop_s` in seconds), plus summary.csv."""
+    check_task(model_id, CLASSIFY, "an audio-classification")
+
+    def process(path: str) -> ClassifyResult:
+        return classify(load_audio(path, SAMPLE_RATE), model_id, window_s, hop_s, loader=loader)
+
+    return run_batch(paths, process, partial(batch_item, k=int(top_k)), progress, tab="classify",
+                     columns=CLASSIFY_COLUMNS)

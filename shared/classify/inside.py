@@ -1,0 +1,274 @@
+""""Inside the model" for the Classify tab (AST, wav2vec2-style classifiers) and the Zero-shot tab (CLAP).
+
+Every picture is drawn from what the run already holds — the input kept from the batch of the most confident window
+(`ClassifyResult.model_input`), the per-window scores, CLAP's cosine similarities — never from a second forward
+pass. No Gradio here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from shared.audio.plots import CMAP, new_figure, pool_columns, to_rgb, waveform_envelope
+from shared.classify.run import ClassifyResult, ModelInput, Window, short_label
+from shared.inside import ARCHITECTURES, InsideView, architecture_card, gallery_value
+from shared.zero_shot.run import ZeroShotResult
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+KALDI_FRAME_S, KALDI_HOP_S = 0.025, 0.010  # AST's filterbank: 25 ms frames every 10 ms
+ZOOM_PATCHES = 2  # the close-up shows this many patch strides each way past the first patch
+MAX_FRAME_LINES = 200  # wav2vec2 frame boundaries drawn only up to this many
+MAX_ANNOTATED_CELLS = 120  # similarity values written in the cells only for small matrices
+MAX_DOTS = 120  # best-label dots only for this many windows
+
+
+def card_for(family: str, model_id: str, card: str | None) -> str:
+    """The run's card; a silent clip never loaded the model, so its card says so instead of a parameter count."""
+    if card:
+        return card
+    if family not in ARCHITECTURES:
+        return architecture_card(family, None, model_id)
+    title, body = ARCHITECTURES[family]
+    return (f"**{title}** — `{model_id}`  \n{body}  \n*Size:* not loaded — the clip is silent, so the model was "
+            "not run.")
+
+
+def _window_phrase(window: Window, number: int) -> str:
+    return f"window {number} ({window.start_s:.2f}–{window.end_s:.2f} s)"
+
+
+def _kaldi_frames(n_samples: int, sample_rate: int) -> int:
+    frame, hop = round(KALDI_FRAME_S * sample_rate), round(KALDI_HOP_S * sample_rate)
+    return 0 if n_samples < frame else 1 + (n_samples - frame) // hop
+
+
+# ---- Classify ----------------------------------------------------------------------------------------------------
+def ast_input_view(result: ClassifyResult, model_input: ModelInput) -> InsideView:
+    """The normalised filterbank AST got for its most confident window, with the patch grid drawn over it and a
+    close-up of the first overlapping patches."""
+    import matplotlib
+    import matplotlib.patches as mpatches
+
+    grid = model_input.patch_grid
+    assert grid is not None
+    fbank = model_input.values.T  # (mel bands, frames), as the patch embedding sees it
+    bands, frames = fbank.shape
+    down, across = grid.counts(bands, frames)
+    real_frames = min(frames, _kaldi_frames(model_input.n_samples, model_input.sample_rate))
+    window = result.windows[model_input.window_index]
+
+    fig = new_figure((10, 3.4))
+    main, zoom = fig.subplots(1, 2, width_ratios=[4, 1])
+    sound = fbank[:, : max(real_frames, 1)]
+    low, high = float(np.percentile(sound, 1)), float(np.percentile(sound, 99.5))
+    cmap = matplotlib.colormaps["viridis"].with_extremes(bad="#d9d9d9")
+    shown = np.ma.masked_array(fbank, np.zeros_like(fbank, bool))
+    shown[:, real_frames:] = np.ma.masked  # padding: grey, so the colours span the sound itself
+    image = main.imshow(pool_columns(shown.filled(np.nan)), origin="lower", aspect="auto",
+                        extent=(0, frames, 0, bands), cmap=cmap, vmin=low, vmax=high, interpolation="nearest")
+    starts_t = np.arange(across) * grid.time_stride
+    starts_f = np.arange(down) * grid.frequency_stride
+    main.vlines(starts_t, 0, bands, colors="white", lw=0.4, alpha=0.35)
+    main.hlines(starts_f, 0, frames, colors="white", lw=0.4, alpha=0.35)
+    if frames - real_frames > 0.15 * frames:
+        main.text((real_frames + frames) / 2, bands * 0.5, "padding", color="#555555", ha="center", va="center",
+                  fontsize=10)
+    main.set(xlim=(0, frames), ylim=(0, bands), xlabel="input frame (10 ms each)", ylabel="mel band",
+             title=f"What AST sees: {bands}-band filterbank of {_window_phrase(window, model_input.window_index + 1)}"
+                   f" — {short_label(model_input.label)} {model_input.score:.2f}")
+    fig.colorbar(image, ax=main, pad=0.01, label="normalised log-mel")
+
+    extent = grid.patch + ZOOM_PATCHES * max(grid.time_stride, grid.frequency_stride)
+    zoom_f, zoom_t = min(bands, extent), min(frames, extent)
+    zoom.imshow(shown[:zoom_f, :zoom_t].filled(np.nan), origin="lower", aspect="auto",
+                extent=(0, zoom_t, 0, zoom_f), cmap=cmap, vmin=low, vmax=high, interpolation="nearest")
+    colours = ("#00e5ff", "#ff4081", "#ffd740", "#69f0ae")
+    corners = [(0, 0), (grid.time_stride, 0), (0, grid.frequency_stride),
+               (grid.time_stride, grid.frequency_stride)]
+    for colour, (t0, f0) in zip(colours, corners, strict=True):
+        zoom.add_patch(mpatches.Rectangle((t0, f0), grid.patch, grid.patch, fill=False, ec=colour, lw=1.6))
+    zoom.set(xlim=(0, zoom_t), ylim=(0, zoom_f), xlabel="frame", ylabel="band", title="first 4 patches")
+
+    padding = (f" Only {real_frames} of the {frames} frames hold this window's sound; the grey rest is padding."
+               if real_frames < frames else "")
+    caption = (f"The normalised filterbank the model got for its most confident window (time across, pitch up, "
+               f"bright = loud), cut into {down * across:,} overlapping {grid.patch}×{grid.patch} patches — {down} "
+               f"down × {across} across, one every {grid.frequency_stride} bands and {grid.time_stride} frames "
+               f"(close-up: the first four) — each becoming one transformer token.{padding}")
+    return InsideView("Filterbank input and patch grid", to_rgb(fig), caption)
+
+
+def waveform_input_view(result: ClassifyResult, model_input: ModelInput) -> InsideView:
+    """A waveform model has no filterbank: the samples it got for its most confident window, with the 20 ms frames
+    its convolutions make of them."""
+    samples = model_input.values
+    rate = model_input.sample_rate
+    duration = len(samples) / rate
+    window = result.windows[model_input.window_index]
+    fig = new_figure((10, 2.6))
+    ax = fig.add_subplot()
+    if len(samples) <= 4000:
+        ax.plot(np.arange(len(samples)) / rate, samples, lw=0.7, color="#1f77b4")
+    else:
+        low, high = waveform_envelope(samples)
+        ax.fill_between(np.linspace(0, duration, len(low)), low, high, color="#1f77b4", lw=0, step="mid")
+    frames = model_input.frames
+    if frames and frames <= MAX_FRAME_LINES:
+        ax.vlines(np.arange(1, frames) * duration / frames, *ax.get_ylim(), colors="grey", lw=0.4, alpha=0.5)
+    ax.set(xlim=(0, max(duration, 1e-3)), xlabel="time within the window (s)", ylabel="amplitude (model input)",
+           title=f"What the model sees: the raw waveform of {_window_phrase(window, model_input.window_index + 1)}"
+                 f" — {short_label(model_input.label)} {model_input.score:.2f}")
+    ax.grid(alpha=0.3)
+    frame_text = (f"; its convolutions turn them into {frames} frames of about 20 ms (grey lines), which the "
+                  "transformer mixes and then averages into one vector for the classifier" if frames else "")
+    # the feature extractor's do_normalize (most checkpoints) scales each input to zero mean, unit variance
+    scaling = ", scaled to zero mean and unit variance" if abs(float(samples.std()) - 1) < 0.05 else ""
+    caption = (f"No spectrogram here: the model reads the {len(samples):,} samples of its most confident window "
+               f"directly{scaling}{frame_text}.")
+    return InsideView("Waveform input", to_rgb(fig), caption)
+
+
+def timeline_view(result: ClassifyResult, timeline: np.ndarray) -> InsideView:
+    """The tab's timeline (already drawn for this run) as the per-window scores view."""
+    audible = ~np.isnan(result.window_scores).any(axis=1) if result.window_scores.size else np.zeros(0, bool)
+    silent = len(result.windows) - int(audible.sum())
+    text = f"Each column is one of the {len(result.windows)} windows, each row a label; brighter = higher score."
+    if audible.any():
+        winners = result.window_scores[audible].argmax(axis=1)
+        best = int(np.bincount(winners).argmax())
+        text += (f" '{result.labels[best]}' has the top score in {int((winners == best).sum())} of the "
+                 f"{int(audible.sum())} windows the model ran on.")
+    if silent:
+        text += f" Grey: {silent} silent window{'s' * (silent != 1)}, skipped (not sent to the model)."
+    return InsideView("Scores per window", timeline, text)
+
+
+def classify_inside(result: ClassifyResult, timeline: np.ndarray) -> tuple[list[InsideView], str]:
+    """The Classify tab's views and architecture card for one run; `timeline` is the image the tab already drew."""
+    card = card_for(result.family, result.model_id, result.card)
+    if result.silent:
+        return [], card
+    views = []
+    model_input = result.model_input
+    if model_input is not None:
+        if model_input.patch_grid is not None:
+            views.append(ast_input_view(result, model_input))
+        elif model_input.values.ndim == 1:
+            views.append(waveform_input_view(result, model_input))
+    views.append(timeline_view(result, timeline))
+    return views, card
+
+
+@dataclass
+class ClassifyRecording:
+    """What a Classify run keeps for its pictures: the result (with the model input kept from the forward pass) and
+    the timeline image the tab drew anyway."""
+
+    result: ClassifyResult
+    timeline: np.ndarray
+
+
+def render_classify(recording: ClassifyRecording, draw: bool = True) -> tuple[list, str]:
+    """The Classify tab's gallery and card for a recorded run; with `draw=False` only the card, no picture drawn."""
+    if not draw:
+        result = recording.result
+        return [], card_for(result.family, result.model_id, result.card)
+    views, card = classify_inside(recording.result, recording.timeline)
+    return gallery_value(views), card
+
+
+# ---- Zero-shot ---------------------------------------------------------------------------------------------------
+def _column_edges(windows: list[Window], duration_s: float) -> np.ndarray:
+    centres = np.array([(w.start_s + w.end_s) / 2 for w in windows])
+    return np.concatenate([[0.0], (centres[:-1] + centres[1:]) / 2, [max(duration_s, centres[-1] + 1e-3)]])
+
+
+def _annotate(ax: Axes, values: np.ndarray, xs: np.ndarray, low: float, high: float,
+              bold_rows: np.ndarray | None = None) -> None:
+    """Write each finite value in its cell; `bold_rows[col]` is the row written in bold in that column."""
+    for row, col in zip(*np.nonzero(np.isfinite(values)), strict=True):
+        value = values[row, col]
+        dark = (value - low) / (high - low) < 0.6  # magma is dark at the low end
+        bold = bold_rows is not None and bold_rows[col] == row
+        ax.text(xs[col], row + 0.5, f"{value:.3f}", ha="center", va="center", fontsize=8 if bold else 7,
+                fontweight="bold" if bold else "normal", color="white" if dark else "black")
+
+
+def similarity_view(result: ZeroShotResult) -> InsideView:
+    """Labels × windows heatmap of the cosine similarities the run computed, with the whole clip's column."""
+    import matplotlib
+
+    matrix = result.window_similarity.T  # (labels, windows), NaN columns for silent windows
+    clip = result.clip_similarity
+    labels, windows = matrix.shape
+    # CLAP's similarities bunch together (e.g. all 0.1-0.3): the colours span this run's range, not [-1, 1]
+    drawn = np.concatenate([matrix[np.isfinite(matrix)], clip if clip is not None else []])
+    low, high = float(drawn.min()), float(drawn.max())
+    if high - low < 1e-6:
+        low, high = low - 1e-3, high + 1e-3
+    cmap = matplotlib.colormaps[CMAP].with_extremes(bad="#d9d9d9")
+
+    fig = new_figure((10, 1.5 + 0.22 * max(labels, 3)))
+    main, whole = fig.subplots(1, 2, width_ratios=[9, 1], sharey=True)
+    edges = _column_edges(result.windows, result.audio_s)
+    mesh = main.pcolormesh(edges, np.arange(labels + 1), np.ma.masked_invalid(matrix), cmap=cmap, vmin=low,
+                           vmax=high, shading="flat")
+    centres = (edges[:-1] + edges[1:]) / 2
+    audible = np.isfinite(matrix).all(axis=0)
+    closest = np.argmax(np.where(audible, matrix, -np.inf), axis=0)  # each window's closest label
+    if labels * windows <= MAX_ANNOTATED_CELLS:
+        _annotate(main, matrix, centres, low, high, bold_rows=closest)
+        marked = "bold numbers mark"
+    elif windows <= MAX_DOTS:
+        main.scatter(centres[audible], closest[audible] + 0.5, s=12, c="#00e5ff", edgecolors="black",
+                     linewidths=0.5)
+        marked = "dots mark"
+    else:
+        marked = ""
+    main.set_yticks(np.arange(labels) + 0.5, [short_label(label) for label in result.labels])
+    main.invert_yaxis()
+    main.set(xlim=(edges[0], edges[-1]), xlabel="time (s) — one column per window",
+             title=f"Cosine similarity: audio windows × label prompts · {result.model_id}")
+    if clip is not None:
+        column = clip[:, None]
+        whole.pcolormesh([0, 1], np.arange(labels + 1), column, cmap=cmap, vmin=low, vmax=high, shading="flat")
+        if labels <= MAX_ANNOTATED_CELLS:
+            _annotate(whole, column, np.array([0.5]), low, high, bold_rows=np.array([int(np.argmax(clip))]))
+    whole.set(xlim=(0, 1), xticks=[], xlabel="whole clip")
+    fig.colorbar(mesh, ax=[main, whole], pad=0.01, label="cosine similarity")
+
+    marks = f"; {marked} each window's closest label" if marked else ""
+    caption = (f"Each cell is the cosine similarity between one window's audio embedding and one label prompt's "
+               f"text embedding (brighter = closer; the colours span this run's {low:.3f} to {high:.3f}{marks}"
+               f"{'; grey = silent window' if not audible.all() else ''}). Times the logit scale "
+               f"{result.logit_scale:.1f} and softmaxed over your "
+               f"{labels} labels, these become the scores.")
+    if audible.any():
+        winners = closest[audible]
+        best = int(np.bincount(winners).argmax())
+        caption += (f" '{result.labels[best]}' is the closest prompt in {int((winners == best).sum())} of "
+                    f"{int(audible.sum())} windows.")
+    caption += (" The prompts' text embeddings came from the cache (the text tower did not run)."
+                if result.text_from_cache else f" The text tower ran once for the {labels} prompts.")
+    return InsideView("Audio × text similarity", to_rgb(fig), caption)
+
+
+def zero_shot_inside(result: ZeroShotResult) -> tuple[list[InsideView], str]:
+    """The Zero-shot tab's views and architecture card for one run."""
+    card = card_for(result.family, result.model_id, result.card)
+    if result.silent or not result.windows:
+        return [], card
+    return [similarity_view(result)], card
+
+
+def render_zero_shot(result: ZeroShotResult, draw: bool = True) -> tuple[list, str]:
+    """The Zero-shot tab's gallery and card; the run is its own recording (the similarities it computed). With
+    `draw=False` only the card, no picture drawn."""
+    if not draw:
+        return [], card_for(result.family, result.model_id, result.card)
+    views, card = zero_shot_inside(result)
+    return gallery_value(views), card

