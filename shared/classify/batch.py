@@ -8,8 +8,8 @@ from functools import partial
 from shared.audio.intake import load_audio
 from shared.classify.run import SAMPLE_RATE, ClassifyResult, classify
 from shared.models.loader import ModelLoader
-from shared.models.registry import CLASSIFY
-from shared.outputs.batch import ItemResult, check_task, json_text, run_batch
+from shared.models.registry import CLASSIFY, require_task
+from shared.outputs.batch import ItemResult, json_text, run_batch
 from shared.progress import Progress, no_progress
 
 CLASSIFY_COLUMNS = ("top_label", "top_score", "top_k")
@@ -28,7 +28,7 @@ def classify_batch(paths: Sequence[str] | None, model_id: str, top_k: int = 5, w
                    hop_s: float = 1.0, *, loader: ModelLoader | None = None, progress: Progress = no_progress) -> str:
     """Audio file paths in, the path of a zip out: per file the classification JSON (clip top-k and the windows
     over time, `window_s`/`hop_s` in seconds), plus summary.csv."""
-    check_task(model_id, CLASSIFY, "an audio-classification")
+    require_task(model_id, CLASSIFY)
 
     def process(path: str) -> ClassifyResult:
         return classify(load_audio(path, SAMPLE_RATE), model_id, window_s, hop_s, loader=loader)

@@ -8,8 +8,8 @@ from pathlib import Path
 from shared.audio.intake import load_audio
 from shared.diarize import run as dz
 from shared.models.loader import ModelLoader
-from shared.models.registry import DIARIZE
-from shared.outputs.batch import ItemResult, check_task, run_batch
+from shared.models.registry import DIARIZE, require_task
+from shared.outputs.batch import ItemResult, run_batch
 from shared.progress import Progress, no_progress
 
 DIARIZE_COLUMNS = ("speakers", "turns")
@@ -27,7 +27,7 @@ def diarize_batch(paths: Sequence[str] | None, model_id: str = dz.OFFLINE_DIARIZ
                   min_speakers: int | None = None, max_speakers: int | None = None, *, token: str | None = None,
                   loader: ModelLoader | None = None, progress: Progress = no_progress) -> str:
     """Audio file paths in, the path of a zip out: per file the speaker turns as RTTM, plus summary.csv."""
-    check_task(model_id, DIARIZE, "a speaker-diarization")
+    require_task(model_id, DIARIZE)
     dz.speaker_counts(num_speakers, min_speakers, max_speakers)  # a bad count fails the batch once, not per file
 
     def process(path: str) -> tuple[str, dz.Diarization]:

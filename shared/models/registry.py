@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.errors import UserError
+
 ASR = "automatic-speech-recognition"
 CLASSIFY = "audio-classification"
 ZERO_SHOT = "zero-shot-audio-classification"
@@ -117,6 +119,18 @@ def get_spec(model_id: str) -> ModelSpec:
     spec = _BY_ID.get(model_id) or _MMS_ADDED.get(model_id)
     if spec is None:
         raise UnknownModelError(f"unknown model {model_id!r}: pick one from the list")
+    return spec
+
+
+TASK_NAMES = {ASR: "a speech-recognition", CLASSIFY: "an audio-classification", ZERO_SHOT: "a zero-shot audio",
+              DIARIZE: "a speaker-diarization", TTS: "a text-to-speech"}
+
+
+def require_task(model_id: str, task: str) -> ModelSpec:
+    """The model's spec, or a UserError saying it is not a model of `task` (UnknownModelError if not listed)."""
+    spec = get_spec(model_id)
+    if spec.task != task:
+        raise UserError(f"{model_id} is not {TASK_NAMES[task]} model.")
     return spec
 
 

@@ -21,7 +21,6 @@ from typing import Any, TypeVar
 
 from shared import config
 from shared.errors import ModelUnavailableError, UserError
-from shared.models.registry import get_spec
 from shared.outputs.results import new_result_path
 from shared.progress import Progress, no_progress, timing_line
 
@@ -43,12 +42,6 @@ def max_files() -> int:
 def max_total_bytes() -> int:
     """Largest total upload size of one batch in bytes (ADS_BATCH_MAX_MB, default 500 MB)."""
     return config.current().batch_max_bytes
-
-
-def check_task(model_id: str, task: str, what: str) -> None:
-    """A UserError unless the registry lists `model_id` under `task` (`what` names the task: "a speech-recognition")."""
-    if get_spec(model_id).task != task:
-        raise UserError(f"{model_id} is not {what} model.")
 
 
 def json_text(payload: Any) -> str:

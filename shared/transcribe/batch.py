@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 from shared.audio.intake import load_audio
 from shared.models.loader import ModelLoader
-from shared.models.registry import ASR
-from shared.outputs.batch import ItemResult, check_task, json_text, run_batch
+from shared.models.registry import ASR, require_task
+from shared.outputs.batch import ItemResult, json_text, run_batch
 from shared.outputs.subtitles import Cue, to_srt
 from shared.progress import Progress, no_progress
 from shared.transcribe.run import SAMPLE_RATE, TranscribeOptions, Transcript, transcribe
@@ -30,7 +30,7 @@ def transcribe_batch(paths: Sequence[str] | None, model_id: str, options: Transc
                      loader: ModelLoader | None = None, progress: Progress = no_progress) -> str:
     """Audio file paths in, the path of a zip out: per file subtitles (`.srt`) and the transcript with its segments
     (`.json`), plus summary.csv."""
-    check_task(model_id, ASR, "a speech-recognition")
+    require_task(model_id, ASR)
 
     def process(path: str) -> Transcript:
         return transcribe(load_audio(path, SAMPLE_RATE), model_id, options, loader=loader)
