@@ -18,6 +18,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr
 
+from shared import config
 from shared.config import SETTINGS
 from shared.models.availability import start_hub_probe
 from shared.serving.cancel import make_model_events_cancellable
@@ -96,9 +97,10 @@ def build_demo() -> gr.Blocks:
 
 
 def main() -> None:
+    host, port = config.server_address()
     parser = argparse.ArgumentParser(description=TITLE)
-    parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")))
+    parser.add_argument("--host", default=host)
+    parser.add_argument("--port", type=int, default=port)
     parser.add_argument("--share", action="store_true", help="also serve through a public gradio.live link")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

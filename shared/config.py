@@ -89,3 +89,8 @@ def hub_offline() -> bool:
 def keep_pyannote_quiet() -> None:
     """pyannote.audio sends telemetry unless told not to: called before anything imports it."""
     os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
+
+
+def server_address() -> tuple[str, int]:
+    """(host, port) the app listens on by default: GRADIO_SERVER_NAME / GRADIO_SERVER_PORT, as Spaces set them."""
+    return os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), int(os.environ.get("GRADIO_SERVER_PORT", "7860"))

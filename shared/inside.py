@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from shared.models.modules import parameter_count
+
 # plain-language architecture cards, one per registry family
 ARCHITECTURES: dict[str, tuple[str, str]] = {
     "whisper": (
@@ -77,38 +79,6 @@ ARCHITECTURES: dict[str, tuple[str, str]] = {
         "with a distance threshold decides how many speakers there are.",
     ),
 }
-
-
-def parameter_count(model: Any) -> int | None:
-    """Parameters of a loaded model: torch modules (pipelines' `.model`, pyannote pipelines' sub-models) are
-    counted; engines without torch weights (ONNX, CTranslate2) give None."""
-    import sys
-
-    if "torch" not in sys.modules:
-        return None
-    import torch
-
-    seen: set[int] = set()
-    total = 0
-    for module in _torch_modules(model, torch.nn.Module):
-        for parameter in module.parameters():
-            if id(parameter) not in seen:  # tied weights (e.g. embeddings and output layer) count once
-                seen.add(id(parameter))
-                total += parameter.numel()
-    return total or None
-
-
-def _torch_modules(model: Any, module_type: type) -> list[Any]:
-    if isinstance(model, module_type):
-        return [model]
-    found = []
-    # "model_": pyannote's speaker-embedding wrapper; "_encoder": the built-in diarizer's Resemblyzer encoder
-    for name in ("model", "vocoder", "_segmentation", "_embedding", "segmentation_model", "embedding_model", "model_",
-                 "_encoder"):
-        candidate = getattr(model, name, None)
-        if candidate is not None and candidate is not model:
-            found.extend(_torch_modules(candidate, module_type))
-    return found
 
 
 def format_count(count: int | None) -> str:

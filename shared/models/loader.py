@@ -24,7 +24,9 @@ from typing import Any
 from shared.config import SETTINGS
 from shared.errors import ModelUnavailableError
 from shared.models.device import Placement, default_placement
+from shared.models.modules import module_memory_mb
 from shared.models.registry import ModelSpec, UnknownModelError, get_spec
+from shared.progress import Stopwatch
 
 log = logging.getLogger(__name__)
 
@@ -67,24 +69,6 @@ class LoadedModel:
         }
 
 
-def module_memory_mb(obj: Any) -> float | None:
-    """Bytes of parameters and buffers of the torch modules an object holds (pipelines hold `.model`, ...)."""
-    try:
-        import torch
-    except ImportError:  # pragma: no cover
-        return None
-    seen: set[int] = set()
-    total = 0
-    candidates = [obj] + [getattr(obj, name, None) for name in ("model", "vocoder", "_segmentation", "_embedding")]
-    for candidate in candidates:
-        if isinstance(candidate, torch.nn.Module):
-            for tensor in list(candidate.parameters()) + list(candidate.buffers()):
-                if id(tensor) not in seen:
-                    seen.add(id(tensor))
-                    total += tensor.numel() * tensor.element_size()
-    return total / 2**20 if total else None
-
-
 def explain_load_error(spec: ModelSpec, exc: BaseException) -> str:
     """Turn whatever a loader raised into a message that says what to do (never echoes tokens)."""
     names = set()
@@ -116,6 +100,15 @@ def explain_load_error(spec: ModelSpec, exc: BaseException) -> str:
 
 
 class ModelLoader:
+    """The app's one model cache (one per process: `get_loader()`); every tab loads through it.
+
+    `use(model_id)` is a context manager yielding the loaded model (a transformers pipeline, a faster-whisper
+    model, a Piper voice, a pyannote pipeline...), pinned so it cannot be evicted inside the block; `entry(model_id)`
+    gives the cache entry (placement, memory, load time) without pinning. Loads go through the registry spec's
+    engine; a failed load raises ModelUnavailableError with a message for the user. `budget_mb` (MiB, default
+    ADS_MEMORY_BUDGET_MB) bounds the summed memory of the cached models; `placement` overrides the device/dtype
+    choice; `engines` replaces engine functions by name (tests)."""
+
     def __init__(self, budget_mb: float | None = None, placement: Placement | None = None,
                  engines: dict[str, EngineFn] | None = None) -> None:
         self.budget_mb = SETTINGS.memory_budget_mb if budget_mb is None else budget_mb
@@ -192,16 +185,16 @@ class ModelLoader:
                 f"{spec.id} needs about {spec.size_mb:.0f} MB, more than the memory budget of "
                 f"{self.budget_mb:.0f} MB (ADS_MEMORY_BUDGET_MB).")
         self._make_room(spec.size_mb, keep=key)
-        start = time.perf_counter()
         try:
-            model = self._engine(spec.engine)(spec, placement, options)
+            with Stopwatch() as load:
+                model = self._engine(spec.engine)(spec, placement, options)
         except ModelUnavailableError:
             raise
         except Exception as exc:
             log.warning("loading %s failed: %s: %s", spec.id, type(exc).__name__, exc)
             self._free_memory(placement)
             raise ModelUnavailableError(explain_load_error(spec, exc)) from exc
-        load_s = time.perf_counter() - start
+        load_s = load.seconds
         self.load_counts[spec.id] += 1
         memory_mb = module_memory_mb(model) or spec.size_mb
         log.info("loaded %s on %s/%s in %.2fs (%.0f MB)", spec.id, placement.device, placement.dtype, load_s,

@@ -1,5 +1,5 @@
 """The "Stream an example from a dataset" block the audio tabs put under their audio input (pure logic in
-shared/streaming.py)."""
+shared/audio/datasets.py)."""
 
 from __future__ import annotations
 
