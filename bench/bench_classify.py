@@ -103,7 +103,8 @@ def bench_cache(repeats: int) -> None:
         build_clap(Path(hf_home))
         from shared.audio.intake import AudioClip, load_audio
         from shared.serving.widgets import EXAMPLES_DIR
-        from shared.zero_shot.run import SAMPLE_RATE, TextEmbeddingCache, zero_shot
+        from shared.zero_shot.capture import TextEmbeddingCache
+        from shared.zero_shot.run import SAMPLE_RATE, zero_shot
 
         speech = load_audio(EXAMPLES_DIR / "speech_piper.wav", SAMPLE_RATE).samples
         chord = load_audio(EXAMPLES_DIR / "chord_c_major.wav", SAMPLE_RATE).samples

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -26,18 +25,21 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from shared.audio.intake import AudioClip, load_audio, resample
+from shared.diarize import access, rttm, scoring
 from shared.diarize import run as dz
+from shared.errors import UserError
+from shared.progress import Stopwatch
 
 RATE = 16_000
 T = TypeVar("T")
 
 
-def conversation(minutes: float, seed: int = 0) -> tuple[AudioClip, list[dz.Turn]]:
+def conversation(minutes: float, seed: int = 0) -> tuple[AudioClip, list[rttm.Turn]]:
     from tests.speech_data import PIPER_SENTENCES, pyannote_sample_dir, sample_wav, synthesize
 
     rng = np.random.default_rng(seed)
     sample = load_audio(sample_wav(), RATE).samples
-    sample_turns = dz.parse_rttm((pyannote_sample_dir() / "sample.rttm").read_text())
+    sample_turns = rttm.parse_rttm((pyannote_sample_dir() / "sample.rttm").read_text())
     piper = []
     for sentence in PIPER_SENTENCES:
         speech, rate = synthesize(sentence)
@@ -49,24 +51,24 @@ def conversation(minutes: float, seed: int = 0) -> tuple[AudioClip, list[dz.Turn
     while offset * RATE < total:
         gain = np.float32(10 ** (rng.uniform(-3, 3) / 20))
         pieces.append(sample * gain)
-        turns += [dz.Turn(offset + t.start, offset + t.end, t.speaker) for t in sample_turns]
+        turns += [rttm.Turn(offset + t.start, offset + t.end, t.speaker) for t in sample_turns]
         offset += len(sample) / RATE
         copy += 1
         if copy % 3 == 0:
             speech = piper[copy // 3 % len(piper)]
             pieces.append(speech)
-            turns.append(dz.Turn(offset, offset + len(speech) / RATE, "piper"))
+            turns.append(rttm.Turn(offset, offset + len(speech) / RATE, "piper"))
             offset += len(speech) / RATE
         gap = int(rng.uniform(0.5, 2.5) * RATE)
         pieces.append(np.zeros(gap, np.float32))
         offset += gap / RATE
     samples = np.concatenate(pieces)[: int(total)].astype(np.float32)
     duration = len(samples) / RATE
-    turns = [dz.Turn(t.start, min(t.end, duration), t.speaker) for t in turns if t.start < duration]
+    turns = [rttm.Turn(t.start, min(t.end, duration), t.speaker) for t in turns if t.start < duration]
     return AudioClip(samples, RATE, RATE, 1, "wav", f"conversation_{minutes:g}min"), turns
 
 
-def naive_diarization(clip: AudioClip, num_speakers: int) -> list[dz.Turn]:
+def naive_diarization(clip: AudioClip, num_speakers: int) -> list[rttm.Turn]:
     """The recipe before segmentation-3.0: Silero VAD, 1 s windows inside speech, one Resemblyzer embedding each
     (its own `embed_utterance`, file raised to -30 dBFS as its preprocessing does), Ward clustering into the given
     number of speakers (the best linkage of average/complete/Ward on sample.wav: DER 10% vs 47% / 23%)."""
@@ -85,14 +87,15 @@ def naive_diarization(clip: AudioClip, num_speakers: int) -> list[dz.Turn]:
     embeddings = np.stack([encoder.embed_utterance(louder[int(start * RATE):int(end * RATE)])
                            for start, end in windows])
     labels = fcluster(linkage(embeddings, method="ward"), num_speakers, "maxclust")
-    return [dz.Turn(round(start, 3), round(end, 3), f"S{label}") for (start, end), label in zip(windows, labels,
+    return [rttm.Turn(round(start, 3), round(end, 3), f"S{label}") for (start, end), label in zip(windows, labels,
                                                                                                strict=True)]
 
 
 def timed(fn: Callable[[], T]) -> tuple[T, float]:
-    start = time.perf_counter()
-    result = fn()
-    return result, time.perf_counter() - start
+    """fn's result and its wall-clock seconds."""
+    with Stopwatch() as watch:
+        result = fn()
+    return result, watch.seconds
 
 
 def bench_offline(minutes: float) -> None:
@@ -112,7 +115,7 @@ def bench_offline(minutes: float) -> None:
         (f"naive baseline, {speakers} speakers given", lambda: naive_diarization(clip, speakers)),
     ):
         turns, seconds = timed(run)
-        evaluation = dz.evaluate(reference, turns, clip.duration_s, collar_s=0.25)
+        evaluation = scoring.evaluate(reference, turns, clip.duration_s, collar_s=0.25)
         rows.append((name, seconds, evaluation, len({t.speaker for t in turns})))
     print(f"{clip.duration_s / 60:.1f} min conversation ({speakers} reference speakers), CPU, Silero VAD included")
     print(f"{'':42s} {'compute':>9s} {'RTF':>7s} {'DER':>7s} {'miss':>6s} {'FA':>6s} {'conf':>6s} {'found':>5s}")
@@ -135,8 +138,8 @@ def bench_pyannote(minutes: float, model_id: str, devices: tuple[str, ...] = ("c
         print("skipped: no CUDA device here (this benchmark compares a pyannote pipeline on GPU vs CPU)")
         return
     try:
-        dz.ensure_downloaded(model_id)
-    except dz.UserError as exc:
+        access.ensure_downloaded(model_id)
+    except UserError as exc:
         print(f"skipped: {exc}")
         return
     clip, _ = conversation(minutes)
@@ -157,7 +160,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("which", choices=["offline", "pyannote"])
     parser.add_argument("--minutes", type=float, default=10)
-    parser.add_argument("--model", default=dz.COMMUNITY_REPO)
+    parser.add_argument("--model", default=access.COMMUNITY_REPO)
     parser.add_argument("--devices", default="cuda,cpu", help="pyannote only; e.g. 'cpu' for a smoke run")
     args = parser.parse_args()
     if args.which == "offline":

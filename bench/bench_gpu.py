@@ -5,7 +5,7 @@ sequential decoding.
 The hub is unreachable where this runs, so every model is built from its real checkpoint's configuration with
 random weights: the arithmetic, memory traffic and kernel launches are the real model's, only the outputs are
 meaningless. Decoding therefore runs a fixed number of greedy steps (no end-of-text can cut it short), the same
-for every variant. The dtype/attention choice measured is the one the app makes (shared/device.py: bf16 where the
+for every variant. The dtype/attention choice measured is the one the app makes (shared/models/device.py: bf16 where the
 GPU supports it, transformers' default SDPA attention).
 
     python bench/bench_gpu.py                 # CUDA; prints a table and writes --json

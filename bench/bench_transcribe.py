@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import tempfile
 import time
@@ -40,14 +41,14 @@ def long_speech_file(minutes: float, folder: Path) -> Path:
 def bench_offline(minutes: float) -> None:
     from faster_whisper import WhisperModel
 
-    from shared.models.engines import _package_dir
     from shared.models.registry import get_spec
     from shared.transcribe.run import TranscribeOptions, transcribe
 
     with tempfile.TemporaryDirectory() as folder:
         path = long_speech_file(minutes, Path(folder))
-        direct_model = WhisperModel(str(_package_dir(get_spec("offline:whisper-tiny.en")) / "model"), device="cpu",
-                                    compute_type="int8")
+        package = importlib.import_module(get_spec("offline:whisper-tiny.en").options["package"])
+        model_dir = Path(package.__file__).resolve().parent / "model"  # the weights the built-in engine loads
+        direct_model = WhisperModel(str(model_dir), device="cpu", compute_type="int8")
 
         def direct() -> str:
             segments, _ = direct_model.transcribe(str(path), beam_size=1, condition_on_previous_text=False,

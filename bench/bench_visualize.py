@@ -21,7 +21,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from shared.audio.intake import AudioClip
-from shared.visualize.run import visualize_clip
+from shared.visualize.views import visualize_clip
 
 
 def test_signal(minutes: float, rate: int) -> np.ndarray:

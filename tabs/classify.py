@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import gradio as gr
 
-from shared.audio.datasets import info_with_label_check
 from shared.audio.intake import load_audio
-from shared.classify.batch import CLASSIFY_COLUMNS, classify_batch
-from shared.classify.inside import ClassifyRecording, render_classify
-from shared.classify.run import (
+from shared.classify.batch import classify_batch
+from shared.classify.inside import ClassifyRecording, render_inside
+from shared.classify.run import SAMPLE_RATE, classify, compare_classifiers
+from shared.classify.views import (
+    CLASSIFY_COLUMNS,
     COMPARE_HEADERS,
-    SAMPLE_RATE,
-    classify,
     classify_timeline_image,
-    compare_classifiers,
     compare_rows,
     info_markdown,
     timeline_rows,
@@ -21,22 +19,17 @@ from shared.classify.run import (
 )
 from shared.models import registry
 from shared.outputs.batch import preview, summary_columns
-from shared.serving.dataset_source import dataset_source
 from shared.serving.estimates import estimate_batch, estimate_from_audio
-from shared.serving.widgets import (
-    MODEL_EVENT,
-    audio_input,
-    example_paths,
-    inside_outputs,
-    inside_section,
-    model_dropdown,
-    user_errors,
-)
+from shared.serving.widgets import MODEL_EVENT, audio_input, example_paths, inside_outputs, model_dropdown, user_errors
+from shared.serving.window_tab import EXAMPLES, WindowTabText, window_tab
 from shared.serving.zero_gpu import gpu_task
 
 DEFAULT_MODEL = "MIT/ast-finetuned-audioset-10-10-0.4593"
 COMPARE_DEFAULT = [DEFAULT_MODEL, "MIT/ast-finetuned-speech-commands-v2", "superb/wav2vec2-base-superb-ks"]
-EXAMPLES = ("chirp_100-8000Hz.wav", "chord_c_major.wav", "pink_noise.flac", "speech_piper.wav")
+LABELS_TAB = WindowTabText(window=(0.25, 10, 2.0, 0.25), hop=(0.25, 10, 1.0, 0.25), run="Classify",
+                           answer="Top labels", timeline="Sound events over time",
+                           table="Timeline as a table, and downloads", headers=["start (s)", "end (s)", "top labels"],
+                           files="Download: JSON, timeline CSV")
 
 
 @user_errors
@@ -50,7 +43,7 @@ def run_classify(audio: str | None, model: str = DEFAULT_MODEL, top_k: float = 5
     k = int(top_k)
     timeline = classify_timeline_image(result)
     return (result.label_value(k), info_markdown(result), timeline, timeline_rows(result), write_outputs(result, k),
-            *inside_outputs(render_classify, ClassifyRecording(result, timeline), inside))
+            *inside_outputs(render_inside, ClassifyRecording(result, timeline), inside))
 
 
 @user_errors
@@ -76,35 +69,20 @@ def compare_slots(models: list[str] | None) -> list[gr.Label]:
     return [gr.Label(label=models[i] if i < len(models) else "", visible=i < len(models)) for i in range(3)]
 
 
+def _label_settings() -> tuple[gr.Dropdown, gr.Slider]:
+    return (model_dropdown(registry.CLASSIFY, default=DEFAULT_MODEL),
+            gr.Slider(1, 20, value=5, step=1, label="Top-k labels"))
+
+
 def build() -> None:
     gr.Markdown("An audio classifier maps a clip to labels. **AST** (Audio Spectrogram Transformer) cuts the "
                 "log-mel spectrogram into 16×16 patches like an image; AudioSet models give independent "
                 "(sigmoid) scores for 527 sounds, single-label models (Speech Commands, SUPERB) a softmax. "
                 "Sliding windows show which sounds happen when.")
     with gr.Tab("Labels and timeline", elem_id="classify-labels"):
-        with gr.Row():
-            with gr.Column():
-                audio = audio_input()
-                reference = dataset_source(audio, prefer="label")
-                model = model_dropdown(registry.CLASSIFY, default=DEFAULT_MODEL)
-                top_k = gr.Slider(1, 20, value=5, step=1, label="Top-k labels")
-                with gr.Row():
-                    window = gr.Slider(0.25, 10, value=2.0, step=0.25, label="Window (s)")
-                    hop = gr.Slider(0.25, 10, value=1.0, step=0.25, label="Hop (s)")
-                run = gr.Button("Classify", variant="primary")
-                gr.Examples(example_paths(*EXAMPLES), inputs=[audio])
-            with gr.Column():
-                labels = gr.Label(label="Top labels")
-                info = gr.Markdown()
-                inside = inside_section()
-        timeline = gr.Image(label="Sound events over time", format="png", show_label=False)
-        with gr.Accordion("Timeline as a table, and downloads", open=False):
-            table = gr.Dataframe(headers=["start (s)", "end (s)", "top labels"], interactive=False)
-            files = gr.File(label="Download: JSON, timeline CSV", file_count="multiple")
-        event = run.click(run_classify, [audio, model, top_k, window, hop, inside.is_open],
-                          [labels, info, timeline, table, files, *inside.outputs], api_name="classify", **MODEL_EVENT)
-        event.success(info_with_label_check, [info, reference, labels], info, api_visibility="private")
-        inside.draw_on_open(render_classify, event)
+        tab = window_tab(LABELS_TAB, _label_settings)
+        model, top_k = tab.settings
+        tab.wire(run_classify, [model, top_k], "classify", render_inside)
     with gr.Tab("Compare classifiers", elem_id="classify-compare"):
         with gr.Row():
             with gr.Column():

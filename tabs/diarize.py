@@ -8,10 +8,14 @@ import gradio as gr
 import numpy as np
 
 from shared.audio.intake import load_audio
+from shared.diarize import access, rttm, scoring, views
 from shared.diarize import run as dz
-from shared.diarize import views
-from shared.diarize.batch import DIARIZE_COLUMNS, diarize_batch
-from shared.diarize.run import OFFLINE_ASR, OFFLINE_DIARIZER
+from shared.diarize import who_said_what as wsw
+from shared.diarize.access import OFFLINE_DIARIZER
+from shared.diarize.batch import diarize_batch
+from shared.diarize.inside import render_inside
+from shared.diarize.views import DIARIZE_COLUMNS
+from shared.diarize.who_said_what import OFFLINE_ASR
 from shared.errors import UserError
 from shared.models import registry
 from shared.outputs.batch import preview, summary_columns
@@ -46,14 +50,14 @@ def run_diarize(audio: str | None, model: str = OFFLINE_DIARIZER, num_speakers: 
     clip = load_audio(audio, 16_000, max_duration_s=dz.max_duration_s())
     reference_text = _read_rttm(reference_rttm)
     result = dz.diarize(clip, model, num_speakers, min_speakers, max_speakers, token=hf_token or None,
-                     progress=lambda fraction, desc: progress(fraction, desc=desc))
-    reference = dz.parse_rttm(reference_text) if reference_text is not None else None
-    evaluation = dz.evaluate(reference, result.turns, clip.duration_s) if reference else None
+                        progress=lambda fraction, desc: progress(fraction, desc=desc))
+    reference = rttm.parse_rttm(reference_text) if reference_text is not None else None
+    evaluation = scoring.evaluate(reference, result.turns, clip.duration_s) if reference else None
     image = views.timeline_image(clip.samples, clip.sample_rate, result, reference, evaluation)
-    return (dz.turns_to_json(result.turns), views.info_markdown(result), image, views.turn_rows(result.turns),
+    return (rttm.turns_to_json(result.turns), views.info_markdown(result), image, views.turn_rows(result.turns),
             views.write_diarization_files(result, clip.name, evaluation),
             views.evaluation_markdown(evaluation) if evaluation else "", evaluation.to_json() if evaluation else None,
-            *inside_outputs(views.inside_outputs, result, inside))
+            *inside_outputs(render_inside, result, inside))
 
 
 @user_errors
@@ -65,17 +69,16 @@ def run_who_said_what(audio: str | None, model: str = OFFLINE_DIARIZER, asr_mode
     progress(0.0, desc="Decoding audio")
     clip = load_audio(audio, 16_000, max_duration_s=dz.max_duration_s())
     if turns:  # the turns of the last diarization (or your own): no need to diarize again
-        diarization = dz.Diarization.from_turns(dz.turns_from_json(turns), clip.duration_s)
+        diarization = dz.Diarization.from_turns(rttm.turns_from_json(turns), clip.duration_s)
     else:
         diarization = dz.diarize(clip, model, num_speakers, min_speakers, max_speakers, token=hf_token or None,
-                              progress=lambda fraction, desc: progress(0.5 * fraction, desc=desc))
-    result = dz.who_said_what(clip, diarization, asr_model,
-                           progress=lambda fraction, desc: progress(0.5 + 0.5 * fraction, desc=desc))
-    names = dz.rename_speakers(diarization.speakers, speaker_names)
-    rows = [[names.get(line.speaker, line.speaker), round(line.start, 2), round(line.end, 2), line.text]
-            for line in result.lines]
-    text = "\n".join(f"{row[0]}: {row[3]}" for row in rows) or "(no speech recognised)"
-    return text, views.who_said_what_info(result), rows, views.write_who_said_what_files(result, clip.name, names)
+                                 progress=lambda fraction, desc: progress(0.5 * fraction, desc=desc))
+    result = wsw.who_said_what(clip, diarization, asr_model,
+                               progress=lambda fraction, desc: progress(0.5 + 0.5 * fraction, desc=desc))
+    names = wsw.rename_speakers(diarization.speakers, speaker_names)
+    rows = views.speaker_line_rows(result, names)
+    return (views.speaker_lines_text(rows), views.who_said_what_info(result), rows,
+            views.write_who_said_what_files(result, clip.name, names))
 
 
 @user_errors
@@ -83,7 +86,7 @@ def listen_to_speaker(audio: str | None, turns: list | None, speaker: str | None
     if not speaker or not turns:
         return None
     clip = load_audio(audio, max_duration_s=dz.max_duration_s())
-    return clip.sample_rate, dz.speaker_audio(clip.samples, clip.sample_rate, dz.turns_from_json(turns), speaker)
+    return clip.sample_rate, dz.speaker_audio(clip.samples, clip.sample_rate, rttm.turns_from_json(turns), speaker)
 
 
 def speaker_choices(turns: list | None) -> gr.Dropdown:
@@ -105,7 +108,7 @@ def build() -> None:
         with gr.Column():
             audio = audio_input()
             dataset_source(audio)
-            model = model_dropdown(registry.DIARIZE, default=dz.default_diarizer())
+            model = model_dropdown(registry.DIARIZE, default=access.default_diarizer())
             with gr.Row():
                 num_speakers = gr.Number(label="Exact number of speakers (0 = find out)", value=None, precision=0,
                                          minimum=0)
@@ -150,7 +153,7 @@ def build() -> None:
                       [turns, info, timeline, table, files, der, der_json, *inside.outputs], api_name="diarize",
                       **MODEL_EVENT)
     event.then(speaker_choices, turns, speaker, api_visibility="private")
-    inside.draw_on_open(views.inside_outputs, event)
+    inside.draw_on_open(render_inside, event)
     audio.change(lambda: (None, gr.Dropdown(choices=[], value=None)), None, [turns, speaker],
                  api_visibility="private")
     speaker.change(listen_to_speaker, [audio, turns, speaker], speaker_clip, api_visibility="private")
@@ -164,7 +167,7 @@ def build() -> None:
         with gr.Row():
             with gr.Column():
                 batch_files = gr.File(file_count="multiple", file_types=["audio"], label="Audio files")
-                batch_model = model_dropdown(registry.DIARIZE, default=dz.default_diarizer())
+                batch_model = model_dropdown(registry.DIARIZE, default=access.default_diarizer())
                 batch_speakers = gr.Number(label="Exact number of speakers (0 = find out)", value=None, precision=0,
                                            minimum=0)
                 batch_run = gr.Button("Diarize all", variant="primary")

@@ -1,4 +1,5 @@
-"""Transcribe tab: Whisper / CTC / faster-whisper, subtitles, CTC view, live microphone, model comparison."""
+"""Transcribe tab: Whisper / CTC / faster-whisper, subtitles, CTC view, live microphone, model comparison. UI wiring
+only: the work is in shared/transcribe (run, views, inside, live, batch)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import gradio as gr
 import numpy as np
 
 from shared.audio.datasets import info_with_wer
-from shared.audio.intake import load_audio, resample
+from shared.audio.intake import load_audio
 from shared.models import registry
 from shared.models.availability import default_model
 from shared.outputs.batch import preview, summary_columns
@@ -22,13 +23,20 @@ from shared.serving.widgets import (
     user_errors,
 )
 from shared.serving.zero_gpu import gpu_task
-from shared.transcribe.batch import TRANSCRIBE_COLUMNS, transcribe_batch
+from shared.transcribe.batch import transcribe_batch
 from shared.transcribe.inside import render_inside
-from shared.transcribe.run import LANGUAGES, TIMESTAMPS, TranscribeOptions, transcribe
-from shared.transcribe.views import compare_rows, ctc_view_markdown, ctc_view_rows, info_markdown, write_outputs
+from shared.transcribe.live import LIVE_LIMIT_S, transcribe_live
+from shared.transcribe.run import LANGUAGES, SAMPLE_RATE, TIMESTAMPS, TranscribeOptions, transcribe
+from shared.transcribe.views import (
+    TRANSCRIBE_COLUMNS,
+    compare_rows,
+    ctc_view_markdown,
+    ctc_view_rows,
+    info_markdown,
+    write_outputs,
+)
 
 OFFLINE = "offline:whisper-tiny.en"
-LIVE_LIMIT_S = 60
 LANGUAGE_CHOICES = [("auto-detect", "auto")] + [(name, code) for code, name in LANGUAGES.items()]
 
 
@@ -45,7 +53,7 @@ def run_transcribe(audio: str | None, model: str = OFFLINE, language: str = "aut
     """`inside`: draw the "Inside the model" pictures now (API default); the UI passes whether the section is open.
     The run records what they need either way."""
     progress(0.0, desc="Decoding audio")
-    clip = load_audio(audio, 16_000)
+    clip = load_audio(audio, SAMPLE_RATE)
     result = transcribe(clip, model, _options(language, task, timestamps, beam_size),
                         progress=lambda f, d: progress(f, desc=d), inside=True)
     payload = result.to_json()
@@ -70,7 +78,7 @@ def run_compare(audio: str | None, models: list[str] | None = None, reference: s
     models = list(dict.fromkeys(models or []))
     if not 1 <= len(models) <= 4:
         raise gr.Error("Choose between 1 and 4 models to compare.")
-    clip = load_audio(audio, 16_000)
+    clip = load_audio(audio, SAMPLE_RATE)
     results = []
     for index, model in enumerate(models):
         progress(index / len(models), desc=f"Transcribing with {model}")
@@ -83,17 +91,7 @@ def live_step(chunk: tuple | None, buffer: tuple | None, model: str) -> tuple[st
     """Streaming microphone: append the new chunk, re-transcribe the whole buffer (bounded by LIVE_LIMIT_S)."""
     if chunk is None:
         return gr.skip(), buffer
-    rate, data = chunk
-    samples = load_audio((rate, data)).samples
-    samples = resample(samples, rate, 16_000)
-    previous = buffer[1] if buffer is not None else np.zeros(0, np.float32)
-    combined = np.concatenate([previous, samples])[-LIVE_LIMIT_S * 16_000:]
-    clip = load_audio((16_000, combined), 16_000)
-    try:
-        text = transcribe(clip, model, TranscribeOptions(timestamps="none")).text
-    except Exception as exc:
-        text = f"(live transcription failed: {exc})"
-    return text or "(listening…)", (16_000, combined)
+    return transcribe_live(chunk, buffer, model)
 
 
 @user_errors

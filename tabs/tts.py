@@ -12,7 +12,8 @@ from shared.serving.widgets import MODEL_EVENT, inside_outputs, inside_section, 
 from shared.serving.zero_gpu import gpu_task
 from shared.tts import inside as inside_tts
 from shared.tts import run as tts
-from shared.tts import voices
+from shared.tts import views, voices
+from shared.tts.text import MAX_CHARS
 
 SLOTS = 4  # players / spectrograms in the comparison
 EXAMPLES = [
@@ -30,10 +31,10 @@ def run_tts(text: str, model: str = tts.OFFLINE_VOICE, voice: str = "", language
     speech = tts.synthesize(text, model, voice, language, int(seed or 0),
                             progress=lambda f, d: progress(f, desc=d))
     progress(0.97, desc="Spectrogram")
-    spectrogram = tts.spectrogram(speech)
+    spectrogram = views.spectrogram(speech)
     progress(0.98, desc="Inside the model")
-    recording = inside_tts.TtsRecording(speech.inside, speech.architecture)  # this run's trace, no second pass
-    return (tts.write_wav(speech), spectrogram, tts.info_markdown(speech), speech.to_json(),
+    recording = speech.recording()  # this run's trace, no second pass
+    return (views.write_wav(speech), spectrogram, views.info_markdown(speech), speech.to_json(),
             *inside_outputs(inside_tts.render_inside, recording, inside))
 
 
@@ -46,13 +47,13 @@ def run_compare(text: str, models: list[str] | None = None, seed: float = 0, asr
     for result in results:
         speech = result.speech
         slug = result.model_id.replace("/", "_").replace(":", "_")
-        players.append(gr.update(value=tts.write_wav(speech, f"{slug}.wav") if speech else None, visible=True,
+        players.append(gr.update(value=views.write_wav(speech, f"{slug}.wav") if speech else None, visible=True,
                                  label=result.model_id))
-        pictures.append(gr.update(value=tts.spectrogram(speech) if speech else None, visible=True))
+        pictures.append(gr.update(value=views.spectrogram(speech) if speech else None, visible=True))
     unused = range(SLOTS - len(results))
     players += [gr.update(value=None, visible=False) for _ in unused]
     pictures += [gr.update(value=None, visible=False) for _ in unused]
-    return (tts.compare_rows(results), *players, *pictures)
+    return (views.compare_rows(results), *players, *pictures)
 
 
 @user_errors
@@ -60,7 +61,7 @@ def on_model_change(model: str, text: str) -> tuple:
     choices, default = tts.voice_choices(model)
     is_mms = model.startswith(voices.MMS_PREFIX)
     language = registry.get_spec(model).options.get("language", "") if is_mms else ""
-    return (gr.update(choices=choices, value=default, interactive=len(choices) > 1), tts.model_notes(model, text),
+    return (gr.update(choices=choices, value=default, interactive=len(choices) > 1), views.model_notes(model, text),
             gr.update(value=language, visible=is_mms))
 
 
@@ -78,9 +79,9 @@ def build() -> None:
         with gr.Row():
             with gr.Column():
                 text = gr.Textbox(label="Text", lines=4, value=EXAMPLES[0],
-                                  info=f"Up to {tts.MAX_CHARS} characters; long text is read sentence by sentence.")
+                                  info=f"Up to {MAX_CHARS} characters; long text is read sentence by sentence.")
                 model = model_dropdown(registry.TTS, default=default)
-                notes = gr.Markdown(tts.model_notes(default))
+                notes = gr.Markdown(views.model_notes(default))
                 choices, voice_default = tts.voice_choices(default)
                 voice = gr.Dropdown(choices, value=voice_default, label="Voice", allow_custom_value=True)
                 language = gr.Dropdown(voices.mms_language_choices(), value="", allow_custom_value=True,
@@ -101,7 +102,7 @@ def build() -> None:
                           [audio, picture, info, details, *inside.outputs], api_name="tts", **MODEL_EVENT)
         inside.draw_on_open(inside_tts.render_inside, event)
         model.change(on_model_change, [model, text], [voice, notes, language], api_visibility="private")
-        text.blur(lambda m, t: tts.model_notes(m, t), [model, text], notes, api_visibility="private")
+        text.blur(lambda m, t: views.model_notes(m, t), [model, text], notes, api_visibility="private")
         language.change(on_language_pick, [language, model], model, api_visibility="private")
     with gr.Tab("Compare models", elem_id="tts-compare"):
         gr.Markdown("The same text through 2–4 models with their default voices. Each result is transcribed back by a "
@@ -118,7 +119,7 @@ def build() -> None:
                     asr = gr.Dropdown(registry.choices(registry.ASR), value=tts.ASR_MODEL,
                                       label="Recogniser for the WER")
                 cmp_run = gr.Button("Compare", variant="primary")
-        table = gr.Dataframe(headers=tts.COMPARE_HEADERS, interactive=False, wrap=True, label="Comparison")
+        table = gr.Dataframe(headers=views.COMPARE_HEADERS, interactive=False, wrap=True, label="Comparison")
         with gr.Row():
             players, pictures = [], []
             for slot in range(1, SLOTS + 1):

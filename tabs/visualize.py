@@ -6,10 +6,10 @@ import gradio as gr
 
 from shared.audio.dsp import WINDOWS
 from shared.audio.intake import load_audio
-from shared.outputs.results import write_json
 from shared.serving.dataset_source import dataset_source
 from shared.serving.widgets import audio_input, example_paths, user_errors
-from shared.visualize.run import N_FFT_CHOICES, SpectrogramParams, visualize_clip
+from shared.visualize.run import N_FFT_CHOICES, SpectrogramParams
+from shared.visualize.views import visualize_clip, write_summary
 
 DEFAULTS = SpectrogramParams()
 
@@ -26,7 +26,7 @@ def visualize(audio: str | None, n_fft: int = DEFAULTS.n_fft, hop_length: int = 
                                frequency_scale == "log")
     view = visualize_clip(clip, params)
     return (view.summary, view.waveform, view.spectrogram, view.log_mel_db, view.mel, view.whisper_input,
-            write_json("audio_summary.json", view.summary))
+            write_summary(view))
 
 
 def _plot(label: str, elem_id: str) -> gr.Image:

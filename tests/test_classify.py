@@ -14,18 +14,12 @@ import pytest
 from gradio_client import Client, handle_file
 
 from shared.audio.intake import AudioClip, load_audio
-from shared.classify.run import (
-    NO_EVENTS,
-    SAMPLE_RATE,
-    activation_for,
-    batched_forward,
-    classify,
+from shared.audio.windows import NO_EVENTS, batched_forward, effective_window, sliding_windows
+from shared.classify.run import SAMPLE_RATE, activation_for, classify, compare_classifiers
+from shared.classify.views import (
     classify_timeline_image,
-    compare_classifiers,
     compare_rows,
-    effective_window,
     info_markdown,
-    sliding_windows,
     timeline_labels,
     timeline_rows,
     write_outputs,

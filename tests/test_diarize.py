@@ -15,8 +15,9 @@ from gradio_client import Client, handle_file
 from scipy.optimize import linear_sum_assignment
 
 from shared.audio.intake import AudioClip, load_audio
+from shared.diarize import access, rttm, scoring, views
 from shared.diarize import run as dz
-from shared.diarize import views
+from shared.diarize import who_said_what as wsw
 from shared.errors import ModelUnavailableError, UserError
 from shared.models.device import Placement
 from shared.models.loader import ModelLoader
@@ -35,8 +36,8 @@ def sample_clip() -> AudioClip:
 
 
 @pytest.fixture(scope="module")
-def reference_turns() -> list[dz.Turn]:
-    return dz.parse_rttm((pyannote_sample_dir() / "sample.rttm").read_text())
+def reference_turns() -> list[rttm.Turn]:
+    return rttm.parse_rttm((pyannote_sample_dir() / "sample.rttm").read_text())
 
 
 @pytest.fixture(scope="module")
@@ -45,13 +46,13 @@ def offline_result(sample_clip: AudioClip) -> dz.Diarization:
 
 
 # ---- turns, RTTM, JSON --------------------------------------------------------------------------------------------
-def test_rttm_round_trip(reference_turns: list[dz.Turn]) -> None:
+def test_rttm_round_trip(reference_turns: list[rttm.Turn]) -> None:
     assert len(reference_turns) == 10 and {t.speaker for t in reference_turns} == {"speaker90", "speaker91"}
-    turns = [dz.Turn(0.0, 1.25, "Ann"), dz.Turn(0.5, 2.0, "Bob Smith"), dz.Turn(3600.125, 3601.0, "SPEAKER_02")]
-    parsed = dz.parse_rttm(dz.to_rttm(turns, uri="my file"))
-    assert parsed == [dz.Turn(0.0, 1.25, "Ann"), dz.Turn(0.5, 2.0, "Bob_Smith"), turns[2]]
-    assert dz.parse_rttm(dz.to_rttm(reference_turns, "sample")) == reference_turns
-    assert dz.to_rttm(turns, "my file").splitlines()[0] == "SPEAKER my_file 1 0.000 1.250 <NA> <NA> Ann <NA> <NA>"
+    turns = [rttm.Turn(0.0, 1.25, "Ann"), rttm.Turn(0.5, 2.0, "Bob Smith"), rttm.Turn(3600.125, 3601.0, "SPEAKER_02")]
+    parsed = rttm.parse_rttm(rttm.to_rttm(turns, uri="my file"))
+    assert parsed == [rttm.Turn(0.0, 1.25, "Ann"), rttm.Turn(0.5, 2.0, "Bob_Smith"), turns[2]]
+    assert rttm.parse_rttm(rttm.to_rttm(reference_turns, "sample")) == reference_turns
+    assert rttm.to_rttm(turns, "my file").splitlines()[0] == "SPEAKER my_file 1 0.000 1.250 <NA> <NA> Ann <NA> <NA>"
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -64,16 +65,16 @@ def test_rttm_round_trip(reference_turns: list[dz.Turn]) -> None:
 ])
 def test_rttm_errors(text: str, message: str) -> None:
     with pytest.raises(UserError, match=message):
-        dz.parse_rttm(text)
+        rttm.parse_rttm(text)
 
 
 def test_turns_json_round_trip_and_validation() -> None:
-    turns = [dz.Turn(1.0, 2.5, "B"), dz.Turn(0.0, 1.0, "A")]
-    assert dz.turns_from_json(json.loads(json.dumps(dz.turns_to_json(turns)))) == sorted(turns)
-    assert dz.turns_from_json({"turns": [{"start": 0, "end": 1, "speaker": 3}]}) == [dz.Turn(0, 1, "3")]
+    turns = [rttm.Turn(1.0, 2.5, "B"), rttm.Turn(0.0, 1.0, "A")]
+    assert rttm.turns_from_json(json.loads(json.dumps(rttm.turns_to_json(turns)))) == sorted(turns)
+    assert rttm.turns_from_json({"turns": [{"start": 0, "end": 1, "speaker": 3}]}) == [rttm.Turn(0, 1, "3")]
     for bad in ("nope", [{"start": 0}], [{"start": 2, "end": 1, "speaker": "A"}]):
         with pytest.raises(UserError):
-            dz.turns_from_json(bad)
+            rttm.turns_from_json(bad)
 
 
 @pytest.mark.parametrize(("counts", "message"), [
@@ -98,11 +99,11 @@ def test_maximum_duration_is_a_clear_error(sample_clip: AudioClip, monkeypatch: 
 
 
 # ---- the built-in offline diarizer on real speech -----------------------------------------------------------------
-def test_offline_diarizer_finds_both_speakers(offline_result: dz.Diarization, reference_turns: list[dz.Turn],
+def test_offline_diarizer_finds_both_speakers(offline_result: dz.Diarization, reference_turns: list[rttm.Turn],
                                               sample_clip: AudioClip) -> None:
     assert offline_result.speakers == ["SPEAKER_00", "SPEAKER_01"]
     assert all(0 <= t.start < t.end <= sample_clip.duration_s for t in offline_result.turns)
-    evaluation = dz.evaluate(reference_turns, offline_result.turns, sample_clip.duration_s, collar_s=0.25)
+    evaluation = scoring.evaluate(reference_turns, offline_result.turns, sample_clip.duration_s, collar_s=0.25)
     assert evaluation.der <= 0.20, evaluation.to_json()
     parts = evaluation.missed_s + evaluation.false_alarm_s + evaluation.confusion_s
     assert evaluation.der == pytest.approx(parts / evaluation.reference_s, abs=1e-6)
@@ -124,7 +125,7 @@ def test_offline_diarizer_on_silence_and_short_audio() -> None:
 
 
 # ---- who said what ------------------------------------------------------------------------------------------------
-def _map_to_reference(turns: list[dz.Turn], reference: list[tuple[str, float, float]]) -> dict[str, str]:
+def _map_to_reference(turns: list[rttm.Turn], reference: list[tuple[str, float, float]]) -> dict[str, str]:
     """Hypothesis speaker → reference speaker maximising the total overlap (Hungarian)."""
     hyp = sorted({t.speaker for t in turns})
     ref = sorted({line[0] for line in reference})
@@ -138,7 +139,7 @@ def _map_to_reference(turns: list[dz.Turn], reference: list[tuple[str, float, fl
 
 
 def test_who_said_what_attributes_the_words(sample_clip: AudioClip, offline_result: dz.Diarization) -> None:
-    result = dz.who_said_what(sample_clip, offline_result, dz.OFFLINE_ASR)
+    result = wsw.who_said_what(sample_clip, offline_result, wsw.OFFLINE_ASR)
     lines = [(speaker, start, end) for speaker, start, end, _ in sample_transcript()]
     mapping = _map_to_reference(offline_result.turns, lines)
     right = 0
@@ -148,10 +149,10 @@ def test_who_said_what_attributes_the_words(sample_clip: AudioClip, offline_resu
         right += mapping.get(speaker) == reference
     assert len(result.words) >= 60  # sample.stm has 77 words
     assert right / len(result.words) >= 0.8, (right, len(result.words))
-    names = dz.rename_speakers(offline_result.speakers, "Alice, Bob")
-    text = dz.tagged_text(result.lines, names)
+    names = wsw.rename_speakers(offline_result.speakers, "Alice, Bob")
+    text = wsw.tagged_text(result.lines, names)
     assert text.splitlines()[0].startswith("[00:0") and {"Alice:", "Bob:"} <= set(text.split())
-    cues = parse_cues(dz.tagged_srt(result.lines, names))
+    cues = parse_cues(wsw.tagged_srt(result.lines, names))
     assert len(cues) == len(result.lines) and all(c.text.split(":")[0] in ("Alice", "Bob") for c in cues)
     files = views.write_who_said_what_files(result, "sample.wav", names)
     assert [Path(f).suffix for f in files] == [".txt", ".srt", ".json"]
@@ -160,29 +161,29 @@ def test_who_said_what_attributes_the_words(sample_clip: AudioClip, offline_resu
 def test_word_attribution_rules() -> None:
     from shared.transcribe.run import Word
 
-    turns = [dz.Turn(0.0, 2.0, "A"), dz.Turn(1.5, 4.0, "B")]
-    assert dz.speaker_of(0.2, 0.6, turns) == "A"
-    assert dz.speaker_of(1.6, 2.5, turns) == "B"  # overlaps B more than A
-    assert dz.speaker_of(6.0, 6.5, turns) == "B"  # no overlap: nearest turn
-    assert dz.speaker_of(0.0, 1.0, []) is None
+    turns = [rttm.Turn(0.0, 2.0, "A"), rttm.Turn(1.5, 4.0, "B")]
+    assert wsw.speaker_of(0.2, 0.6, turns) == "A"
+    assert wsw.speaker_of(1.6, 2.5, turns) == "B"  # overlaps B more than A
+    assert wsw.speaker_of(6.0, 6.5, turns) == "B"  # no overlap: nearest turn
+    assert wsw.speaker_of(0.0, 1.0, []) is None
     words = [Word(0.1, 0.4, "hi"), Word(0.5, 0.9, "there"), Word(2.5, 2.9, "hello"), Word(9.0, 9.4, "again")]
-    lines = dz.speaker_lines(dz.assign_words(words, turns))
+    lines = wsw.speaker_lines(wsw.assign_words(words, turns))
     assert [(line.speaker, line.text) for line in lines] == [("A", "hi there"), ("B", "hello"), ("B", "again")]
 
 
 def test_speaker_audio_and_timeline(sample_clip: AudioClip, offline_result: dz.Diarization,
-                                    reference_turns: list[dz.Turn]) -> None:
-    turns = [dz.Turn(1.0, 2.0, "A"), dz.Turn(1.5, 2.5, "A"), dz.Turn(4.0, 5.0, "A"), dz.Turn(0.0, 9.0, "B")]
+                                    reference_turns: list[rttm.Turn]) -> None:
+    turns = [rttm.Turn(1.0, 2.0, "A"), rttm.Turn(1.5, 2.5, "A"), rttm.Turn(4.0, 5.0, "A"), rttm.Turn(0.0, 9.0, "B")]
     audio = dz.speaker_audio(sample_clip.samples, 16_000, turns, "A", gap_s=0.5)
     assert len(audio) == int(1.5 * 16_000) + int(0.5 * 16_000) + 16_000
     with pytest.raises(UserError, match="No turns"):
         dz.speaker_audio(sample_clip.samples, 16_000, turns, "C")
     plain = views.timeline_image(sample_clip.samples, 16_000, offline_result)
-    evaluation = dz.evaluate(reference_turns, offline_result.turns, sample_clip.duration_s)
+    evaluation = scoring.evaluate(reference_turns, offline_result.turns, sample_clip.duration_s)
     with_reference = views.timeline_image(sample_clip.samples, 16_000, offline_result, reference_turns, evaluation)
     assert plain.ndim == 3 and plain.shape[2] == 3 and with_reference.shape[0] > plain.shape[0]
-    rttm, payload = views.write_diarization_files(offline_result, "sample.wav", evaluation)
-    assert dz.parse_rttm(Path(rttm).read_text()) == offline_result.turns
+    rttm_path, payload = views.write_diarization_files(offline_result, "sample.wav", evaluation)
+    assert rttm.parse_rttm(Path(rttm_path).read_text()) == offline_result.turns
     assert json.loads(Path(payload).read_text())["evaluation"]["diarization_error_rate"] == pytest.approx(
         evaluation.der, abs=1e-4)
 
@@ -221,7 +222,7 @@ def test_fake_tokens_never_appear_in_logs_or_outputs(tiny_loader: ModelLoader, s
     outputs = json.dumps(result.to_json()) + "".join(Path(f).read_text() for f in files)
     outputs += views.info_markdown(result) + repr(tiny_loader.status()) + repr(list(tiny_loader._entries))
     with pytest.raises(ModelUnavailableError) as error:  # and in an error path
-        monkeypatch.setattr(dz, "is_cached", lambda model_id: False)
+        monkeypatch.setattr(access, "is_cached", lambda model_id: False)
         dz.diarize(clip, LEGACY, token=FAKE_FIELD_TOKEN, loader=tiny_loader)
     captured = capfd.readouterr()
     everything = outputs + str(error.value) + caplog.text + captured.out + captured.err
@@ -241,9 +242,9 @@ def _http_error(kind: type, status: int, text: str) -> Exception:
 def online_not_cached(monkeypatch: pytest.MonkeyPatch) -> list:
     """The hub 'reachable' and nothing cached; the hub's answers are replaced by the test's."""
     downloads: list = []
-    monkeypatch.setattr(dz, "is_cached", lambda model_id: False)
-    monkeypatch.setattr(dz, "offline_mode", lambda: False)
-    monkeypatch.setattr(dz, "hub_reachable", lambda: True)
+    monkeypatch.setattr(access, "is_cached", lambda model_id: False)
+    monkeypatch.setattr(access, "offline_mode", lambda: False)
+    monkeypatch.setattr(access, "hub_reachable", lambda: True)
     monkeypatch.delenv("HF_TOKEN", raising=False)
     monkeypatch.setattr("huggingface_hub.snapshot_download",
                         lambda repo, token=None, allow_patterns=None: downloads.append((repo, token, allow_patterns)))
@@ -252,7 +253,7 @@ def online_not_cached(monkeypatch: pytest.MonkeyPatch) -> list:
 
 def _access_error(model_id: str, token: str | None) -> str:
     with pytest.raises(ModelUnavailableError) as error:
-        dz.ensure_downloaded(model_id, token)
+        access.ensure_downloaded(model_id, token)
     return str(error.value)
 
 
@@ -264,7 +265,7 @@ def test_token_messages(online_not_cached: list, monkeypatch: pytest.MonkeyPatch
     caplog.set_level(logging.DEBUG)
     message = _access_error(COMMUNITY, None)
     assert "gated and no Hugging Face token" in message and "HF_TOKEN" in message
-    assert f"https://huggingface.co/{COMMUNITY}" in message and dz.TOKEN_URL in message
+    assert f"https://huggingface.co/{COMMUNITY}" in message and access.TOKEN_URL in message
 
     def lacks(self, repo_id: str, token: str | None = None, **kwargs) -> None:
         if repo_id == "pyannote/segmentation-3.0":
@@ -281,24 +282,24 @@ def test_token_messages(online_not_cached: list, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(HfApi, "auth_check", invalid)
     monkeypatch.setenv("HF_TOKEN", FAKE_ENV_TOKEN)
     message = _access_error(COMMUNITY, None)
-    assert "token was rejected" in message and dz.TOKEN_URL in message
+    assert "token was rejected" in message and access.TOKEN_URL in message
     for token in (FAKE_ENV_TOKEN, FAKE_FIELD_TOKEN):
         assert token not in message and token not in caplog.text
     assert online_not_cached == []
 
     monkeypatch.setattr(HfApi, "auth_check", lambda self, repo_id, token=None, **kwargs: None)
-    dz.ensure_downloaded(LEGACY, FAKE_FIELD_TOKEN)  # the request's token wins over HF_TOKEN, for download only
-    assert [repo for repo, _, _ in online_not_cached] == list(dz.REQUIRED_REPOS[LEGACY])
+    access.ensure_downloaded(LEGACY, FAKE_FIELD_TOKEN)  # the request's token wins over HF_TOKEN, for download only
+    assert [repo for repo, _, _ in online_not_cached] == list(access.REQUIRED_REPOS[LEGACY])
     assert {token for _, token, _ in online_not_cached} == {FAKE_FIELD_TOKEN}
     assert online_not_cached[-1][2] == ["plda/*"]
     assert FAKE_FIELD_TOKEN not in caplog.text
 
 
 def test_offline_and_not_downloaded_message(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(dz, "is_cached", lambda model_id: False)
+    monkeypatch.setattr(access, "is_cached", lambda model_id: False)
     message = _access_error(COMMUNITY, FAKE_FIELD_TOKEN)
     assert "not downloaded and the Hugging Face hub is unreachable" in message and dz.OFFLINE_DIARIZER in message
-    dz.ensure_downloaded(dz.OFFLINE_DIARIZER, None)  # the built-in one needs nothing
+    access.ensure_downloaded(dz.OFFLINE_DIARIZER, None)  # the built-in one needs nothing
 
 
 # ---- the API through the launched app ---------------------------------------------------------------------------

@@ -12,7 +12,8 @@ from shared.audio.intake import AudioClip, load_audio
 from shared.audio.plots import pool_columns, waveform_envelope
 from shared.errors import UserError
 from shared.serving.widgets import EXAMPLES_DIR
-from shared.visualize.run import SpectrogramParams, visualize_clip
+from shared.visualize.run import SpectrogramParams
+from shared.visualize.views import visualize_clip
 from tests.audio_corpus import sine
 
 

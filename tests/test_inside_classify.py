@@ -14,14 +14,19 @@ import pytest
 from gradio_client import Client, handle_file
 
 from shared.audio.intake import AudioClip, load_audio
+from shared.audio.windows import BATCH_SIZE
 from shared.classify import inside as inside_classify
-from shared.classify.inside import classify_inside, timeline_view, zero_shot_inside
-from shared.classify.run import BATCH_SIZE, MIN_INPUT_S, ClassifyResult, classify, classify_timeline_image
+from shared.classify.inside import classify_inside, timeline_view
+from shared.classify.run import MIN_INPUT_S, ClassifyResult, classify
+from shared.classify.views import classify_timeline_image
 from shared.inside import ForwardCounter, format_count
 from shared.models.loader import ModelLoader, get_loader
 from shared.serving.widgets import EXAMPLES_DIR
+from shared.zero_shot import inside as inside_zero_shot
+from shared.zero_shot.capture import TextEmbeddingCache
+from shared.zero_shot.inside import zero_shot_inside
 from shared.zero_shot.run import SAMPLE_RATE as CLAP_RATE
-from shared.zero_shot.run import TextEmbeddingCache, zero_shot
+from shared.zero_shot.run import zero_shot
 from tests.conftest import record_figures
 
 AUDIOSET = "MIT/ast-finetuned-audioset-10-10-0.4593"
@@ -40,7 +45,7 @@ def speech(tiny_hf_home) -> AudioClip:
 @pytest.fixture
 def figures(monkeypatch: pytest.MonkeyPatch) -> list:
     """Every figure the views make, to check each was cleared (closed) once rasterised."""
-    return record_figures(monkeypatch, inside_classify)
+    return record_figures(monkeypatch, inside_classify, inside_zero_shot)
 
 
 def _parameters(model) -> int:

@@ -15,7 +15,7 @@ import torch
 from gradio_client import Client, handle_file
 
 from shared.audio.intake import AudioClip, load_audio
-from shared.diarize import inside, views
+from shared.diarize import capture, inside, views
 from shared.diarize import offline as offline_diarizer
 from shared.diarize import run as dz
 from shared.inside import ForwardCounter, format_count
@@ -75,7 +75,7 @@ def _check_gallery(gallery: list, figures: list, count: int) -> None:
     assert all(not fig.axes for fig in figures)  # rasterised, then cleared
 
 
-def _check_internals(internals: inside.DiarizationInternals, speakers: list[str]) -> None:
+def _check_internals(internals: capture.DiarizationInternals, speakers: list[str]) -> None:
     chunks, frames, slots = internals.scores.shape
     assert slots == 3 and frames > 500 and chunks == len(internals.chunk_starts_s) == len(internals.ran)
     assert np.isfinite(internals.scores).all() and 0 <= internals.scores.min() and internals.scores.max() <= 1
@@ -102,7 +102,7 @@ def test_offline_views_come_from_the_one_run(sample_clip: AudioClip, cpu_loader:
         session.calls = 0
         with ForwardCounter(diarizer._encoder) as encoder:
             result = dz.diarize(sample_clip, dz.OFFLINE_DIARIZER, loader=cpu_loader)
-            gallery, card = views.inside_outputs(result)
+            gallery, card = inside.render_inside(result)
         assert (session.calls, encoder.calls) == plain and encoder.calls >= 1
         internals = result.internals
         assert internals is not None
@@ -123,7 +123,7 @@ def test_offline_views_come_from_the_one_run(sample_clip: AudioClip, cpu_loader:
 def test_offline_silence_has_a_card_and_no_pictures() -> None:
     silence = AudioClip(np.zeros(5 * 16_000, np.float32), 16_000, 16_000, 1, "array", "silence")
     result = dz.diarize(silence, dz.OFFLINE_DIARIZER)
-    gallery, card = views.inside_outputs(result)
+    gallery, card = inside.render_inside(result)
     assert result.internals is None and gallery == []
     assert "No speech was found" in card and "parameters" in card
 
@@ -144,7 +144,7 @@ def test_pyannote_views_come_from_the_one_run(model_id: str, sample_clip: AudioC
         plain = (segment.calls, embed.calls)
         with ForwardCounter(segmentation_model) as segment, ForwardCounter(embedding_model) as embed:
             result = dz.diarize(clip, model_id, max_speakers=2, loader=cpu_loader)
-            gallery, card = views.inside_outputs(result)
+            gallery, card = inside.render_inside(result)
         assert (segment.calls, embed.calls) == plain and min(plain) >= 1
         assert "clustering" not in pipeline.__dict__ and pipeline.clustering is not None  # the stand-in is gone
         assert not segmentation_model._forward_hooks  # and so is the score recorder
@@ -168,7 +168,7 @@ def test_long_runs_are_capped_in_the_pictures(cleared_figures: list) -> None:
     chunks, count = 1_000, 900
     embeddings = rng.normal(size=(count, 16)).astype(np.float32)
     speakers = [f"SPEAKER_{i % 3:02d}" for i in range(count)]
-    internals = inside.DiarizationInternals(
+    internals = capture.DiarizationInternals(
         scores=rng.random((chunks, 589, 3), dtype=np.float32), chunk_starts_s=np.arange(chunks) * 2.5,
         chunk_s=10.0, ran=np.arange(chunks) % 7 != 0, embeddings=embeddings,
         owners=np.stack([np.arange(count) // 3, np.arange(count) % 3], axis=1), speakers=speakers,

@@ -17,7 +17,6 @@ from gradio_client import Client
 
 from shared.classify import inside as inside_classify
 from shared.diarize import inside as inside_diarize
-from shared.diarize import views as diarize_views
 from shared.diarize.run import OFFLINE_DIARIZER
 from shared.serving.cancel import MODELS_GROUP
 from shared.serving.widgets import (
@@ -31,6 +30,7 @@ from shared.serving.widgets import (
 from shared.transcribe import inside as inside_asr
 from shared.tts import inside as inside_tts
 from shared.tts import run as tts
+from shared.zero_shot import inside as inside_zero_shot
 
 SPEECH = str(EXAMPLES_DIR / "speech_piper.wav")
 PIPER = tts.OFFLINE_VOICE
@@ -53,7 +53,7 @@ def figures(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
         monkeypatch.setattr(module, name, wrapper)
 
-    for module in (inside_asr, inside_classify, inside_diarize, inside_tts):
+    for module in (inside_asr, inside_classify, inside_diarize, inside_tts, inside_zero_shot):
         counting(module, "new_figure")
     counting(inside_asr, "whisper_input_image")
     return made
@@ -98,10 +98,10 @@ def _run_diarize(inside: bool) -> tuple:
 RUNS: dict[str, tuple[Callable[[bool], tuple], Callable[..., tuple[list, str]], int]] = {
     # tab: (its handler, the render function its section draws with, the pictures this clip gives)
     "tts": (_run_tts, inside_tts.render_inside, 1),
-    "classify": (_run_classify, inside_classify.render_classify, 2),
-    "zero_shot": (_run_zero_shot, inside_classify.render_zero_shot, 1),
+    "classify": (_run_classify, inside_classify.render_inside, 2),
+    "zero_shot": (_run_zero_shot, inside_zero_shot.render_inside, 1),
     "transcribe": (_run_transcribe, inside_asr.render_inside, 3),
-    "diarize": (_run_diarize, diarize_views.inside_outputs, 2),  # one speaker: no clustering picture
+    "diarize": (_run_diarize, inside_diarize.render_inside, 2),  # one speaker: no clustering picture
 }
 
 

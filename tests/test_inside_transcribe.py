@@ -12,8 +12,9 @@ from shared.inside import ForwardCounter, format_count
 from shared.models.loader import get_loader
 from shared.serving.widgets import EXAMPLES_DIR
 from shared.transcribe import inside as inside_asr
+from shared.transcribe.capture import CTC_VIEW_FRAMES, DecodedToken
 from shared.transcribe.inside import inside_markdown, inside_views, marked_transcript, token_words
-from shared.transcribe.run import CTC_VIEW_FRAMES, DecodedToken, TranscribeOptions, transcribe
+from shared.transcribe.run import TranscribeOptions, transcribe
 from tests.conftest import record_figures
 
 SPEECH = str(EXAMPLES_DIR / "speech_piper.wav")

@@ -14,9 +14,10 @@ import pytest
 
 from shared.inside import ForwardCounter, InsideView, ThreadHooks, format_count
 from shared.models.loader import get_loader
+from shared.tts import capture, voices
 from shared.tts import inside as inside_tts
 from shared.tts import run as tts
-from shared.tts import voices
+from shared.tts import text as tts_text
 from tests.conftest import record_figures
 
 SPEECHT5, VITS, BARK, PIPER = "microsoft/speecht5_tts", "facebook/mms-tts-eng", "suno/bark-small", tts.OFFLINE_VOICE
@@ -64,7 +65,7 @@ def test_speecht5_mel_and_stop_curve_come_from_the_one_pass(tiny_hf_home: Path, 
         hop = int(np.prod(pipe.vocoder.config.upsample_rates))
         parameters = _torch_parameters(model, pipe.vocoder)
     trace = speech.inside
-    assert isinstance(trace, inside_tts.SpeechT5Trace) and speech.chunks == 2 == len(trace.parts)
+    assert isinstance(trace, capture.SpeechT5Trace) and speech.chunks == 2 == len(trace.parts)
     # one encoder pass and one vocoder pass per part; the stop curve has one point per decoder step that ran
     assert encoder.calls == vocoder.calls == 2
     assert stop_head.calls == decoder_steps.calls == sum(len(part.stop) for part in trace.parts)
@@ -92,10 +93,10 @@ def test_vits_durations_per_character_come_from_the_one_pass(tiny_hf_home: Path,
             speech = tts.synthesize(text, VITS, seed=2)
         hop = int(np.prod(pipe.model.config.upsample_rates))
         expected_tokens = [pipe.tokenizer.convert_ids_to_tokens(pipe.tokenizer(chunk)["input_ids"])
-                           for chunk in tts.chunk_text(text, 30)]
+                           for chunk in tts_text.chunk_text(text, 30)]
         parameters = _torch_parameters(pipe.model)
     trace = speech.inside
-    assert isinstance(trace, inside_tts.VitsTrace) and speech.chunks == 3 == len(trace.parts)
+    assert isinstance(trace, capture.VitsTrace) and speech.chunks == 3 == len(trace.parts)
     assert model_calls.calls == predictor.calls == 3  # one VITS pass per part, durations read from it
     assert [part.tokens for part in trace.parts] == expected_tokens
     for part in trace.parts:
@@ -112,9 +113,9 @@ def test_vits_durations_per_character_come_from_the_one_pass(tiny_hf_home: Path,
 
 def test_vits_duration_chart_caps_its_bars(figures: list) -> None:
     tokens = [token for char in "abcdefghij" * 20 for token in ("<blank>", char)] + ["<blank>"]
-    part = inside_tts.VitsPart(tokens, [index % 2 == 0 for index in range(len(tokens))],
+    part = capture.VitsPart(tokens, [index % 2 == 0 for index in range(len(tokens))],
                                np.arange(len(tokens), dtype=np.float32))
-    views = inside_tts.vits_views(inside_tts.VitsTrace(0.016, [part]))
+    views = inside_tts.vits_views(capture.VitsTrace(0.016, [part]))
     _check_views(views, 1, figures)
     assert f"the first {inside_tts.MAX_DURATION_BARS} of 201 are drawn" in views[0].caption  # 200 + the leading blank
 
@@ -141,12 +142,12 @@ def test_bark_stages_are_timed_in_the_one_run(tiny_hf_home: Path, monkeypatch: p
         with ExitStack() as stack:
             plain = _bark_counters(pipe.model, stack)
             tts._seed_torch(4)
-            for chunk in tts.chunk_text(text, 12):
+            for chunk in tts_text.chunk_text(text, 12):
                 tts._run_pipeline(pipe, chunk, BARK_FORWARD)
         hop = pipe.model.codec_model.config.hop_length
         parameters = _torch_parameters(pipe.model)
     trace = speech.inside
-    assert isinstance(trace, inside_tts.BarkTrace) and speech.chunks == 2 == len(trace.parts)
+    assert isinstance(trace, capture.BarkTrace) and speech.chunks == 2 == len(trace.parts)
     assert with_views == [counter.calls for counter in plain]  # recording the stages cost no extra pass
     assert with_views[3] == 2  # one EnCodec decoding per part
     for part, seconds in zip(trace.parts, trace.part_seconds, strict=True):
@@ -163,12 +164,12 @@ def test_bark_stages_are_timed_in_the_one_run(tiny_hf_home: Path, monkeypatch: p
 
 def test_bark_stage_timers_record_only_the_calling_threads_run(tiny_hf_home: Path) -> None:
     with get_loader().use(BARK) as pipe:
-        inside_tts._install_bark_timers(pipe.model)
-        inside_tts._install_bark_timers(pipe.model)  # idempotent: wrapped once
+        capture._install_bark_timers(pipe.model)
+        capture._install_bark_timers(pipe.model)  # idempotent: wrapped once
         generate = pipe.model.semantic.generate
         assert generate.__name__ == "timed" and generate.__closure__ is not None
         assert all(getattr(cell.cell_contents, "__name__", "") != "timed" for cell in generate.__closure__)
-        with inside_tts.trace_bark(pipe) as trace:
+        with capture.trace_bark(pipe) as trace:
             other = threading.Thread(target=tts._run_pipeline, args=(pipe, "Hi.", BARK_FORWARD))
             other.start()
             other.join()
@@ -196,7 +197,7 @@ def test_piper_phonemes_come_from_the_synthesis(monkeypatch: pytest.MonkeyPatch,
         speech = tts.synthesize(text, PIPER)
         spoken = voice.phonemize(text)
     trace = speech.inside
-    assert isinstance(trace, inside_tts.PiperTrace) and trace.sample_rate == 22_050
+    assert isinstance(trace, capture.PiperTrace) and trace.sample_rate == 22_050
     assert session.runs == len(trace.sentences) == 2  # one ONNX run per sentence, nothing re-run for the views
     assert [sentence.phonemes for sentence in trace.sentences] == spoken
     assert all(sentence.phoneme_samples is None for sentence in trace.sentences)  # joe has no alignment output
@@ -212,7 +213,7 @@ def test_piper_durations_are_drawn_when_the_voice_has_alignments(figures: list) 
                   [("^", 300), ("h", 1200), ("ə", 900), (" ", 400), ("$", 100)]]
     chunk = SimpleNamespace(phonemes=["h", "ə", " "], audio_float_array=np.zeros(2900, np.float32),
                             phoneme_alignments=alignments)
-    trace = inside_tts.PiperTrace(22_050)
+    trace = capture.PiperTrace(22_050)
     trace.add(chunk)
     assert trace.sentences[0].phoneme_samples == [("^", 300), ("h", 1200), ("ə", 900), (" ", 400), ("$", 100)]
     views = inside_tts.inside_views(trace)
@@ -240,7 +241,7 @@ def test_thread_hooks_record_only_their_own_thread() -> None:
 
 def test_no_trace_no_views() -> None:
     assert inside_tts.inside_views(None) == []
-    assert inside_tts.inside_views(inside_tts.SpeechT5Trace(2, 0.016)) == []
+    assert inside_tts.inside_views(capture.SpeechT5Trace(2, 0.016)) == []
 
 
 # ---- through the launched app -------------------------------------------------------------------------------------

@@ -188,6 +188,20 @@ def test_only_config_reads_the_environment() -> None:
     assert {path: lines for path, lines in reads.items() if lines and path != "shared/config.py"} == {}
 
 
+def test_bench_scripts_import_what_exists() -> None:
+    """The benchmarks run by hand, not in the suite: their imports of the project must still resolve."""
+    import importlib
+
+    missing = []
+    for path in sorted((ROOT / "bench").glob("*.py")):
+        for found in imports_of(path):
+            if found.imported.startswith("shared"):
+                module = importlib.import_module(found.imported)
+                missing += [f"{path.name}:{found.line} {found.imported}.{name}" for name in found.names
+                            if not hasattr(module, name)]
+    assert missing == []
+
+
 def test_the_rules_see_the_real_imports() -> None:
     """Guards the parser: a known arrow of each kind is found."""
     arrows = {(found.importer, found.imported) for found in PROJECT}

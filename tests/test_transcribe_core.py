@@ -12,7 +12,8 @@ from shared.errors import UserError
 from shared.outputs.subtitles import Cue, parse_cues, to_srt, to_vtt
 from shared.outputs.text_metrics import cer, normalize, wer, word_diff_html
 from shared.transcribe import ctc
-from shared.transcribe.run import CtcFrames, TranscribeOptions, Word, ctc_words, segments_from_words, transcribe
+from shared.transcribe.ctc import CtcFrames
+from shared.transcribe.run import TranscribeOptions, Word, ctc_words, segments_from_words, transcribe
 from shared.transcribe.views import compare_rows, ctc_view_markdown, ctc_view_rows, write_outputs
 from tests.speech_data import PIPER_SENTENCES, sample_reference_text, sample_wav, synthesize
 

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from shared.serving.widgets import EXAMPLES_DIR
-from tabs.transcribe import LIVE_LIMIT_S, live_step, play_segment
+from shared.transcribe.live import LIVE_LIMIT_S
+from tabs.transcribe import live_step, play_segment
 from tests.speech_data import synthesize
 
 SPEECH = str(EXAMPLES_DIR / "speech_piper.wav")

@@ -16,7 +16,9 @@ from shared.errors import UserError
 from shared.models import registry
 from shared.outputs.text_metrics import wer
 from shared.tts import run as tts
-from shared.tts import voices
+from shared.tts import text as tts_text
+from shared.tts import views, voices
+from shared.tts.text import MAX_CHARS
 from tests.speech_data import PIPER_SENTENCES
 
 HINDI = "नमस्ते दुनिया। यह एक परीक्षण है।"
@@ -31,40 +33,40 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 @pytest.mark.parametrize("text", [None, "", "   \n\t ", "😀🎉👍", "👩‍👩‍👧 🇫🇷 1️⃣", "!!! ??? ... — ♪♫"])
 def test_text_with_nothing_to_speak_is_refused(text: str | None) -> None:
     with pytest.raises(UserError, match=r"empty|nothing to speak"):
-        tts.validate_text(text)
+        tts_text.validate_text(text)
 
 
 def test_text_too_long_is_refused_with_the_limit() -> None:
-    assert tts.validate_text("a" * tts.MAX_CHARS) == "a" * tts.MAX_CHARS
-    with pytest.raises(UserError, match=f"{tts.MAX_CHARS + 1} characters long; the limit here is {tts.MAX_CHARS}"):
-        tts.validate_text("a" * (tts.MAX_CHARS + 1))
+    assert tts_text.validate_text("a" * MAX_CHARS) == "a" * MAX_CHARS
+    with pytest.raises(UserError, match=f"{MAX_CHARS + 1} characters long; the limit here is {MAX_CHARS}"):
+        tts_text.validate_text("a" * (MAX_CHARS + 1))
 
 
 def test_clean_text_drops_emoji_and_keeps_scripts() -> None:
-    assert tts.clean_text("Hello 😀 world 👩‍👩‍👧!  \n\n  Bye\t now") == "Hello world !\nBye now"
-    assert tts.clean_text(HINDI) == HINDI  # combining vowel signs and virama stay
-    assert tts.clean_text("می\u200cخواهم") == "می\u200cخواهم"  # Persian zero-width non-joiner stays
+    assert tts_text.clean_text("Hello 😀 world 👩‍👩‍👧!  \n\n  Bye\t now") == "Hello world !\nBye now"
+    assert tts_text.clean_text(HINDI) == HINDI  # combining vowel signs and virama stay
+    assert tts_text.clean_text("می\u200cخواهم") == "می\u200cخواهم"  # Persian zero-width non-joiner stays
 
 
 def test_split_sentences() -> None:
-    assert tts.split_sentences('He said "Stop!" Then left. Really? Yes… ok\nNew line') == [
+    assert tts_text.split_sentences('He said "Stop!" Then left. Really? Yes… ok\nNew line') == [
         'He said "Stop!"', "Then left.", "Really?", "Yes…", "ok", "New line"]
-    assert tts.split_sentences(HINDI) == ["नमस्ते दुनिया।", "यह एक परीक्षण है।"]
-    assert tts.split_sentences("你好。我很好！谢谢") == ["你好。", "我很好！", "谢谢"]
-    assert tts.split_sentences("Version 2.5 is out.") == ["Version 2.5 is out."]
+    assert tts_text.split_sentences(HINDI) == ["नमस्ते दुनिया।", "यह एक परीक्षण है।"]
+    assert tts_text.split_sentences("你好。我很好！谢谢") == ["你好。", "我很好！", "谢谢"]
+    assert tts_text.split_sentences("Version 2.5 is out.") == ["Version 2.5 is out."]
 
 
 def test_chunk_text_keeps_sentences_whole_and_respects_the_limit() -> None:
     sentences = [f"This is sentence number {i} of the test." for i in range(30)]
     text = " ".join(sentences)
-    chunks = tts.chunk_text(text, 120)
+    chunks = tts_text.chunk_text(text, 120)
     assert all(len(chunk) <= 120 for chunk in chunks) and len(chunks) > 5
     assert " ".join(chunks) == text
     assert all(chunk.endswith(".") for chunk in chunks)  # split at sentence ends only
     long_sentence = ", ".join(["one clause with several words"] * 20) + "."
-    chunks = tts.chunk_text(long_sentence, 100)
+    chunks = tts_text.chunk_text(long_sentence, 100)
     assert all(len(chunk) <= 100 for chunk in chunks) and " ".join(chunks).split() == long_sentence.split()
-    assert tts.chunk_text("x" * 250, 100) == ["x" * 100, "x" * 100, "x" * 50]
+    assert tts_text.chunk_text("x" * 250, 100) == ["x" * 100, "x" * 100, "x" * 50]
 
 
 def test_join_with_pauses_and_finish_audio() -> None:
@@ -156,8 +158,8 @@ def test_speecht5_speaker_choice_and_fallback(tmp_path: Path) -> None:
 
 def test_presets_are_unavailable_offline_and_the_ui_says_so() -> None:
     assert voices.XVECTORS.get(wait_s=5) is None  # the tests run with HF_HUB_OFFLINE=1
-    assert "Speaker presets unavailable" in tts.model_notes("microsoft/speecht5_tts")
-    assert "Bark is slow on CPU" in tts.model_notes("suno/bark-small", "Hello there.")
+    assert "Speaker presets unavailable" in views.model_notes("microsoft/speecht5_tts")
+    assert "Bark is slow on CPU" in views.model_notes("suno/bark-small", "Hello there.")
 
 
 # ---- every model, on the tiny models ------------------------------------------------------------------------------
@@ -175,7 +177,7 @@ def _check_audio(speech: tts.Speech) -> None:
     assert np.sqrt(np.mean(samples ** 2)) > 1e-3  # not silent
     assert speech.sample_rate == _expected_rate(speech.model_id)
     assert speech.compute_s > 0 and speech.real_time_factor > 0 and speech.device in ("cpu", "cuda", "mps")
-    written, rate = sf.read(tts.write_wav(speech), dtype="float32")
+    written, rate = sf.read(views.write_wav(speech), dtype="float32")
     assert rate == speech.sample_rate and len(written) == len(samples) and np.abs(written).max() <= 1.0
 
 
@@ -273,10 +275,10 @@ def test_compare_runs_each_model_and_reports_errors_per_row(tiny_hf_home: Path) 
     results = tts.compare("The quick brown fox jumps over the lazy dog.", [tts.OFFLINE_VOICE, "facebook/mms-tts-eng"])
     assert [result.model_id for result in results] == [tts.OFFLINE_VOICE, "facebook/mms-tts-eng"]
     assert results[0].wer is not None and results[0].wer <= 0.1
-    rows = tts.compare_rows(results)
-    assert len(rows[0]) == len(tts.COMPARE_HEADERS)
+    rows = views.compare_rows(results)
+    assert len(rows[0]) == len(views.COMPARE_HEADERS)
     mixed = tts.compare(RUSSIAN, ["facebook/mms-tts-rus", "microsoft/speecht5_tts"])
-    assert mixed[0].speech is not None and "English recogniser" in tts.compare_rows(mixed)[0][-1]
+    assert mixed[0].speech is not None and "English recogniser" in views.compare_rows(mixed)[0][-1]
     assert mixed[1].speech is None and "English letters only" in mixed[1].error
     with pytest.raises(UserError, match="2 to 4 models"):
         tts.compare("Hello", [tts.OFFLINE_VOICE])

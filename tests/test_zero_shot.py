@@ -13,26 +13,22 @@ import pytest
 from gradio_client import Client, handle_file
 
 from shared.audio.intake import AudioClip, load_audio
-from shared.classify.run import NO_EVENTS
+from shared.audio.windows import NO_EVENTS
 from shared.errors import UserError
 from shared.models import registry
 from shared.models.loader import ModelLoader, get_loader
 from shared.serving.widgets import EXAMPLES_DIR
+from shared.zero_shot.capture import TEXT_EMBEDDINGS, TextEmbeddingCache
 from shared.zero_shot.run import (
     DEFAULT_TEMPLATE,
     MAX_LABELS,
     SAMPLE_RATE,
-    TEXT_EMBEDDINGS,
-    TextEmbeddingCache,
     check_template,
     fill_template,
-    info_markdown,
     parse_labels,
-    timeline_rows,
-    write_outputs,
     zero_shot,
-    zero_shot_timeline_image,
 )
+from shared.zero_shot.views import info_markdown, timeline_rows, write_outputs, zero_shot_timeline_image
 
 CLAP_MODELS = [spec.id for spec in registry.models_for(registry.ZERO_SHOT)]
 UNFUSED = "laion/clap-htsat-unfused"

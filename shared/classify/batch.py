@@ -7,21 +7,11 @@ from functools import partial
 
 from shared.audio.intake import load_audio
 from shared.classify.run import SAMPLE_RATE, ClassifyResult, classify
+from shared.classify.views import CLASSIFY_COLUMNS, batch_item
 from shared.models.loader import ModelLoader
 from shared.models.registry import CLASSIFY, require_task
-from shared.outputs.batch import ItemResult, json_text, run_batch
+from shared.outputs.batch import run_batch
 from shared.progress import Progress, no_progress
-
-CLASSIFY_COLUMNS = ("top_label", "top_score", "top_k")
-
-
-def batch_item(result: ClassifyResult, k: int) -> ItemResult:
-    """One file's classification JSON (top `k`) and its row of the summary."""
-    best = result.top_k(k)
-    return ItemResult({".json": json_text(result.to_json(k))}, result.audio_s, result.compute_s, result.load_s,
-                      result.device, result.dtype,
-                      {"top_label": best[0][0] if best else "(silent)", "top_score": best[0][1] if best else "",
-                       "top_k": "; ".join(f"{label} {score:.3f}" for label, score in best)})
 
 
 def classify_batch(paths: Sequence[str] | None, model_id: str, top_k: int = 5, window_s: float = 2.0,

@@ -1,20 +1,20 @@
-""""Inside the model" for the Classify tab (AST, wav2vec2-style classifiers) and the Zero-shot tab (CLAP).
-
-Every picture is drawn from what the run already holds — the input kept from the batch of the most confident window
-(`ClassifyResult.model_input`), the per-window scores, CLAP's cosine similarities — never from a second forward
-pass. No Gradio here."""
+""""Inside the model" for the Classify tab (AST, wav2vec2-style classifiers): the input the model got for its most
+confident window (kept from the batch the forward pass used, `ClassifyResult.model_input`) and the per-window scores,
+never a second forward pass. No Gradio here."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from shared.audio.plots import CMAP, new_figure, pool_columns, to_rgb, waveform_envelope
-from shared.classify.run import ClassifyResult, ModelInput, Window, short_label
-from shared.inside import ARCHITECTURES, InsideView, architecture_card, gallery_value
-from shared.zero_shot.run import ZeroShotResult
+from shared.audio.plots import new_figure, pool_columns, to_rgb, waveform_envelope
+from shared.audio.timeline import short_label
+from shared.audio.windows import Window
+from shared.classify.capture import ModelInput, PatchGrid
+from shared.classify.run import ClassifyResult
+from shared.inside import InsideView, gallery_value
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -22,19 +22,6 @@ if TYPE_CHECKING:
 KALDI_FRAME_S, KALDI_HOP_S = 0.025, 0.010  # AST's filterbank: 25 ms frames every 10 ms
 ZOOM_PATCHES = 2  # the close-up shows this many patch strides each way past the first patch
 MAX_FRAME_LINES = 200  # wav2vec2 frame boundaries drawn only up to this many
-MAX_ANNOTATED_CELLS = 120  # similarity values written in the cells only for small matrices
-MAX_DOTS = 120  # best-label dots only for this many windows
-
-
-def card_for(family: str, model_id: str, card: str | None) -> str:
-    """The run's card; a silent clip never loaded the model, so its card says so instead of a parameter count."""
-    if card:
-        return card
-    if family not in ARCHITECTURES:
-        return architecture_card(family, None, model_id)
-    title, body = ARCHITECTURES[family]
-    return (f"**{title}** — `{model_id}`  \n{body}  \n*Size:* not loaded — the clip is silent, so the model was "
-            "not run.")
 
 
 def _window_phrase(window: Window, number: int) -> str:
@@ -46,12 +33,10 @@ def _kaldi_frames(n_samples: int, sample_rate: int) -> int:
     return 0 if n_samples < frame else 1 + (n_samples - frame) // hop
 
 
-# ---- Classify ----------------------------------------------------------------------------------------------------
 def ast_input_view(result: ClassifyResult, model_input: ModelInput) -> InsideView:
     """The normalised filterbank AST got for its most confident window, with the patch grid drawn over it and a
     close-up of the first overlapping patches."""
     import matplotlib
-    import matplotlib.patches as mpatches
 
     grid = model_input.patch_grid
     assert grid is not None
@@ -81,18 +66,7 @@ def ast_input_view(result: ClassifyResult, model_input: ModelInput) -> InsideVie
              title=f"What AST sees: {bands}-band filterbank of {_window_phrase(window, model_input.window_index + 1)}"
                    f" — {short_label(model_input.label)} {model_input.score:.2f}")
     fig.colorbar(image, ax=main, pad=0.01, label="normalised log-mel")
-
-    extent = grid.patch + ZOOM_PATCHES * max(grid.time_stride, grid.frequency_stride)
-    zoom_f, zoom_t = min(bands, extent), min(frames, extent)
-    zoom.imshow(shown[:zoom_f, :zoom_t].filled(np.nan), origin="lower", aspect="auto",
-                extent=(0, zoom_t, 0, zoom_f), cmap=cmap, vmin=low, vmax=high, interpolation="nearest")
-    colours = ("#00e5ff", "#ff4081", "#ffd740", "#69f0ae")
-    corners = [(0, 0), (grid.time_stride, 0), (0, grid.frequency_stride),
-               (grid.time_stride, grid.frequency_stride)]
-    for colour, (t0, f0) in zip(colours, corners, strict=True):
-        zoom.add_patch(mpatches.Rectangle((t0, f0), grid.patch, grid.patch, fill=False, ec=colour, lw=1.6))
-    zoom.set(xlim=(0, zoom_t), ylim=(0, zoom_f), xlabel="frame", ylabel="band", title="first 4 patches")
-
+    _draw_first_patches(zoom, shown, grid, cmap=cmap, vmin=low, vmax=high)
     padding = (f" Only {real_frames} of the {frames} frames hold this window's sound; the grey rest is padding."
                if real_frames < frames else "")
     caption = (f"The normalised filterbank the model got for its most confident window (time across, pitch up, "
@@ -100,6 +74,23 @@ def ast_input_view(result: ClassifyResult, model_input: ModelInput) -> InsideVie
                f"down × {across} across, one every {grid.frequency_stride} bands and {grid.time_stride} frames "
                f"(close-up: the first four) — each becoming one transformer token.{padding}")
     return InsideView("Filterbank input and patch grid", to_rgb(fig), caption)
+
+
+def _draw_first_patches(zoom: Axes, shown: np.ma.MaskedArray, grid: PatchGrid, **colour_scale: Any) -> None:
+    """The close-up: the filterbank's first frames and bands with the first four (overlapping) patches outlined."""
+    import matplotlib.patches as mpatches
+
+    bands, frames = shown.shape
+    extent = grid.patch + ZOOM_PATCHES * max(grid.time_stride, grid.frequency_stride)
+    zoom_f, zoom_t = min(bands, extent), min(frames, extent)
+    zoom.imshow(shown[:zoom_f, :zoom_t].filled(np.nan), origin="lower", aspect="auto",
+                extent=(0, zoom_t, 0, zoom_f), interpolation="nearest", **colour_scale)
+    colours = ("#00e5ff", "#ff4081", "#ffd740", "#69f0ae")
+    corners = [(0, 0), (grid.time_stride, 0), (0, grid.frequency_stride),
+               (grid.time_stride, grid.frequency_stride)]
+    for colour, (t0, f0) in zip(colours, corners, strict=True):
+        zoom.add_patch(mpatches.Rectangle((t0, f0), grid.patch, grid.patch, fill=False, ec=colour, lw=1.6))
+    zoom.set(xlim=(0, zoom_t), ylim=(0, zoom_f), xlabel="frame", ylabel="band", title="first 4 patches")
 
 
 def waveform_input_view(result: ClassifyResult, model_input: ModelInput) -> InsideView:
@@ -149,7 +140,7 @@ def timeline_view(result: ClassifyResult, timeline: np.ndarray) -> InsideView:
 
 def classify_inside(result: ClassifyResult, timeline: np.ndarray) -> tuple[list[InsideView], str]:
     """The Classify tab's views and architecture card for one run; `timeline` is the image the tab already drew."""
-    card = card_for(result.family, result.model_id, result.card)
+    card = result.card_markdown()
     if result.silent:
         return [], card
     views = []
@@ -172,103 +163,9 @@ class ClassifyRecording:
     timeline: np.ndarray
 
 
-def render_classify(recording: ClassifyRecording, draw: bool = True) -> tuple[list, str]:
+def render_inside(recording: ClassifyRecording, draw: bool = True) -> tuple[list, str]:
     """The Classify tab's gallery and card for a recorded run; with `draw=False` only the card, no picture drawn."""
     if not draw:
-        result = recording.result
-        return [], card_for(result.family, result.model_id, result.card)
+        return [], recording.result.card_markdown()
     views, card = classify_inside(recording.result, recording.timeline)
-    return gallery_value(views), card
-
-
-# ---- Zero-shot ---------------------------------------------------------------------------------------------------
-def _column_edges(windows: list[Window], duration_s: float) -> np.ndarray:
-    centres = np.array([(w.start_s + w.end_s) / 2 for w in windows])
-    return np.concatenate([[0.0], (centres[:-1] + centres[1:]) / 2, [max(duration_s, centres[-1] + 1e-3)]])
-
-
-def _annotate(ax: Axes, values: np.ndarray, xs: np.ndarray, low: float, high: float,
-              bold_rows: np.ndarray | None = None) -> None:
-    """Write each finite value in its cell; `bold_rows[col]` is the row written in bold in that column."""
-    for row, col in zip(*np.nonzero(np.isfinite(values)), strict=True):
-        value = values[row, col]
-        dark = (value - low) / (high - low) < 0.6  # magma is dark at the low end
-        bold = bold_rows is not None and bold_rows[col] == row
-        ax.text(xs[col], row + 0.5, f"{value:.3f}", ha="center", va="center", fontsize=8 if bold else 7,
-                fontweight="bold" if bold else "normal", color="white" if dark else "black")
-
-
-def similarity_view(result: ZeroShotResult) -> InsideView:
-    """Labels × windows heatmap of the cosine similarities the run computed, with the whole clip's column."""
-    import matplotlib
-
-    matrix = result.window_similarity.T  # (labels, windows), NaN columns for silent windows
-    clip = result.clip_similarity
-    labels, windows = matrix.shape
-    # CLAP's similarities bunch together (e.g. all 0.1-0.3): the colours span this run's range, not [-1, 1]
-    drawn = np.concatenate([matrix[np.isfinite(matrix)], clip if clip is not None else []])
-    low, high = float(drawn.min()), float(drawn.max())
-    if high - low < 1e-6:
-        low, high = low - 1e-3, high + 1e-3
-    cmap = matplotlib.colormaps[CMAP].with_extremes(bad="#d9d9d9")
-
-    fig = new_figure((10, 1.5 + 0.22 * max(labels, 3)))
-    main, whole = fig.subplots(1, 2, width_ratios=[9, 1], sharey=True)
-    edges = _column_edges(result.windows, result.audio_s)
-    mesh = main.pcolormesh(edges, np.arange(labels + 1), np.ma.masked_invalid(matrix), cmap=cmap, vmin=low,
-                           vmax=high, shading="flat")
-    centres = (edges[:-1] + edges[1:]) / 2
-    audible = np.isfinite(matrix).all(axis=0)
-    closest = np.argmax(np.where(audible, matrix, -np.inf), axis=0)  # each window's closest label
-    if labels * windows <= MAX_ANNOTATED_CELLS:
-        _annotate(main, matrix, centres, low, high, bold_rows=closest)
-        marked = "bold numbers mark"
-    elif windows <= MAX_DOTS:
-        main.scatter(centres[audible], closest[audible] + 0.5, s=12, c="#00e5ff", edgecolors="black",
-                     linewidths=0.5)
-        marked = "dots mark"
-    else:
-        marked = ""
-    main.set_yticks(np.arange(labels) + 0.5, [short_label(label) for label in result.labels])
-    main.invert_yaxis()
-    main.set(xlim=(edges[0], edges[-1]), xlabel="time (s) — one column per window",
-             title=f"Cosine similarity: audio windows × label prompts · {result.model_id}")
-    if clip is not None:
-        column = clip[:, None]
-        whole.pcolormesh([0, 1], np.arange(labels + 1), column, cmap=cmap, vmin=low, vmax=high, shading="flat")
-        if labels <= MAX_ANNOTATED_CELLS:
-            _annotate(whole, column, np.array([0.5]), low, high, bold_rows=np.array([int(np.argmax(clip))]))
-    whole.set(xlim=(0, 1), xticks=[], xlabel="whole clip")
-    fig.colorbar(mesh, ax=[main, whole], pad=0.01, label="cosine similarity")
-
-    marks = f"; {marked} each window's closest label" if marked else ""
-    caption = (f"Each cell is the cosine similarity between one window's audio embedding and one label prompt's "
-               f"text embedding (brighter = closer; the colours span this run's {low:.3f} to {high:.3f}{marks}"
-               f"{'; grey = silent window' if not audible.all() else ''}). Times the logit scale "
-               f"{result.logit_scale:.1f} and softmaxed over your "
-               f"{labels} labels, these become the scores.")
-    if audible.any():
-        winners = closest[audible]
-        best = int(np.bincount(winners).argmax())
-        caption += (f" '{result.labels[best]}' is the closest prompt in {int((winners == best).sum())} of "
-                    f"{int(audible.sum())} windows.")
-    caption += (" The prompts' text embeddings came from the cache (the text tower did not run)."
-                if result.text_from_cache else f" The text tower ran once for the {labels} prompts.")
-    return InsideView("Audio × text similarity", to_rgb(fig), caption)
-
-
-def zero_shot_inside(result: ZeroShotResult) -> tuple[list[InsideView], str]:
-    """The Zero-shot tab's views and architecture card for one run."""
-    card = card_for(result.family, result.model_id, result.card)
-    if result.silent or not result.windows:
-        return [], card
-    return [similarity_view(result)], card
-
-
-def render_zero_shot(result: ZeroShotResult, draw: bool = True) -> tuple[list, str]:
-    """The Zero-shot tab's gallery and card; the run is its own recording (the similarities it computed). With
-    `draw=False` only the card, no picture drawn."""
-    if not draw:
-        return [], card_for(result.family, result.model_id, result.card)
-    views, card = zero_shot_inside(result)
     return gallery_value(views), card

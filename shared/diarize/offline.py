@@ -20,17 +20,17 @@ so it needs no token and no hub.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from shared.diarize.inside import DiarizationInternals, speaker_request
+from shared.diarize.capture import DiarizationInternals, speaker_request
 from shared.errors import ModelUnavailableError
 from shared.models.device import Placement
 from shared.models.registry import ModelSpec
+from shared.progress import Progress, no_progress
 
 SAMPLE_RATE = 16_000
 WINDOW_SAMPLES = 10 * SAMPLE_RATE  # segmentation-3.0 was trained on 10 s chunks
@@ -57,12 +57,7 @@ TARGET_DBFS = -30.0
 MIN_GAP_S = 0.1  # gaps shorter than this inside one speaker's speech are filled
 MIN_TURN_S = 0.1  # shorter turns are dropped
 
-Progress = Callable[[float, str], None]
-Turn = tuple[float, float, str]
-
-
-def _no_progress(fraction: float, desc: str) -> None:
-    pass
+Turn = tuple[float, float, str]  # (start s, end s, "SPEAKER_00"): run.py makes them rttm.Turn
 
 
 @dataclass
@@ -92,14 +87,14 @@ class OfflineDiarizer:
     # ---- forward ------------------------------------------------------------------------------------------------
     def __call__(self, samples: np.ndarray, *, num_speakers: int | None = None, min_speakers: int | None = None,
                  max_speakers: int | None = None, speech: list[tuple[float, float]] | None = None,
-                 threshold: float = THRESHOLD, progress: Progress = _no_progress) -> list[Turn]:
+                 threshold: float = THRESHOLD, progress: Progress = no_progress) -> list[Turn]:
         """Turns (start s, end s, "SPEAKER_00") of 16 kHz mono float32 `samples`."""
         return self.run(samples, num_speakers=num_speakers, min_speakers=min_speakers, max_speakers=max_speakers,
                         speech=speech, threshold=threshold, progress=progress)[0]
 
     def run(self, samples: np.ndarray, *, num_speakers: int | None = None, min_speakers: int | None = None,
             max_speakers: int | None = None, speech: list[tuple[float, float]] | None = None,
-            threshold: float = THRESHOLD, progress: Progress = _no_progress
+            threshold: float = THRESHOLD, progress: Progress = no_progress
             ) -> tuple[list[Turn], DiarizationInternals | None]:
         """The turns and what the run computed on the way (None when there was no speech to look at)."""
         samples = np.ascontiguousarray(samples, dtype=np.float32)
@@ -132,7 +127,7 @@ class OfflineDiarizer:
             self._encoder(torch.zeros(1, PARTIAL_FRAMES, 40, device=self.device))
         resemblyzer_mel(silence[:SAMPLE_RATE])
 
-    def segment(self, samples: np.ndarray, speech_mask: np.ndarray, progress: Progress = _no_progress
+    def segment(self, samples: np.ndarray, speech_mask: np.ndarray, progress: Progress = no_progress
                 ) -> LocalSegmentation:
         num_frames = len(speech_mask)
         frames_per_window = (WINDOW_SAMPLES - FRAME_SPAN) // FRAME_HOP

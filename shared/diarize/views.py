@@ -1,4 +1,6 @@
-"""Diarization results for people: the timeline figure, the turns table, info lines and downloadable files."""
+"""Diarization results for people: the timeline figure (and the speaker colours "Inside the model" shares), the
+turns table, the info and evaluation lines, the downloadable files (RTTM, JSON, speaker-tagged text and SRT) and one
+file's row of a batch."""
 
 from __future__ import annotations
 
@@ -7,15 +9,18 @@ import re
 import numpy as np
 
 from shared.audio.plots import new_figure, to_rgb, waveform_envelope
-from shared.diarize.inside import diarization_views
-from shared.diarize.run import Diarization, Evaluation, Turn, WhoSaidWhat, tagged_srt, tagged_text, to_rttm
-from shared.inside import gallery_value
+from shared.diarize.rttm import Turn, to_rttm
+from shared.diarize.run import Diarization
+from shared.diarize.scoring import Evaluation
+from shared.diarize.who_said_what import WhoSaidWhat, tagged_srt, tagged_text
+from shared.outputs.batch import ItemResult
 from shared.outputs.results import new_result_path, write_json
 from shared.progress import timing_line
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
            "#17becf")
 UNMATCHED = "#b0b0b0"
+DIARIZE_COLUMNS = ("speakers", "turns")  # the batch summary's own columns
 
 
 def speaker_colors(speakers: list[str]) -> dict[str, str]:
@@ -68,17 +73,6 @@ def timeline_image(samples: np.ndarray, sample_rate: int, diarization: Diarizati
     return to_rgb(fig)
 
 
-def inside_outputs(result: Diarization, draw: bool = True) -> tuple[list[tuple[np.ndarray, str]], str]:
-    """The "Inside the model" gallery (the run's three stages, with captions) and the architecture card; the run
-    is its own recording (`Diarization.internals`). With `draw=False` only the card, no picture drawn."""
-    internals = result.internals if draw else None
-    views = diarization_views(internals, speaker_colors(result.speakers)) if internals else []
-    card = result.card or "No model ran."
-    if result.internals is None and result.engine != "none":
-        card += "  \n*No speech was found, so there are no intermediate steps to show.*"
-    return gallery_value(views), card
-
-
 def info_markdown(result: Diarization) -> str:
     seconds = result.speaker_seconds()
     who = ", ".join(f"{name} {value:.1f} s" for name, value in seconds.items()) or "nobody (no speech found)"
@@ -124,6 +118,17 @@ def who_said_what_info(result: WhoSaidWhat) -> str:
                                           result.asr_load_s) + f"\n\ndiarization: {diarized}")
 
 
+def speaker_line_rows(result: WhoSaidWhat, names: dict[str, str]) -> list[list]:
+    """The "who said what" table: [speaker (renamed), start s, end s, text] per line."""
+    return [[names.get(line.speaker, line.speaker), round(line.start, 2), round(line.end, 2), line.text]
+            for line in result.lines]
+
+
+def speaker_lines_text(rows: list[list]) -> str:
+    """The table's rows as "Name: text" lines."""
+    return "\n".join(f"{row[0]}: {row[3]}" for row in rows) or "(no speech recognised)"
+
+
 def write_who_said_what_files(result: WhoSaidWhat, audio_name: str, names: dict[str, str]) -> list[str]:
     stem = _stem(audio_name)
     text_path = new_result_path(f"{stem}.speakers.txt")
@@ -131,3 +136,12 @@ def write_who_said_what_files(result: WhoSaidWhat, audio_name: str, names: dict[
     srt_path = new_result_path(f"{stem}.speakers.srt")
     srt_path.write_text(tagged_srt(result.lines, names))
     return [str(text_path), str(srt_path), write_json(f"{stem}.who_said_what.json", result.to_json(names))]
+
+
+def batch_item(named: tuple[str, Diarization]) -> ItemResult:
+    """One file of a batch: its turns as RTTM (its recording id is the file's stem) and its row of the summary
+    (DIARIZE_COLUMNS)."""
+    stem, result = named
+    return ItemResult({".rttm": to_rttm(result.turns, uri=stem)}, result.audio_s, result.compute_s,
+                      result.load_s, result.device, result.dtype,
+                      {"speakers": len(result.speakers), "turns": len(result.turns)})

@@ -1,8 +1,19 @@
-"""CTC decoding made visible: frame-wise argmax → merge repeats → drop blanks → text."""
+"""CTC decoding made visible: frame-wise argmax → merge repeats → drop blanks → text. `CtcFrames` is a run's
+greedy path (one argmax token per frame); `collapse`, `runs` and `tokens_to_text` turn it into text and explain each
+step for the "How CTC turns frames into text" table."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+
+@dataclass
+class CtcFrames:
+    """The greedy CTC path: one argmax token per frame (`frame_s` seconds each), the blank and the word break."""
+    frame_s: float
+    tokens: list[str]
+    blank: str
+    word_delimiter: str
 
 
 @dataclass(frozen=True)
@@ -34,6 +45,7 @@ def collapse(frame_tokens: list[str], blank: str = "<pad>") -> tuple[str, list[C
 
 
 def tokens_to_text(tokens: str, word_delimiter: str = "|") -> str:
+    """Collapsed tokens → text: the word delimiter becomes a space, runs of spaces one."""
     return " ".join(tokens.replace(word_delimiter, " ").split())
 
 

@@ -10,7 +10,8 @@ import numpy as np
 
 from shared.audio.plots import new_figure, pool_columns, to_rgb, whisper_input_image
 from shared.inside import InsideView, gallery_value
-from shared.transcribe.run import AsrInside, DecodedToken, Transcript
+from shared.transcribe.capture import AsrInside, DecodedToken
+from shared.transcribe.run import Transcript
 
 LOW_CONFIDENCE = 0.5  # a token/word under this probability is marked as low-confidence
 TOKENS_SHOWN = 80  # bars in the token picture (about what stays legible at the plot width)

@@ -1,9 +1,11 @@
-"""Postprocessing of transcripts for people: info line, subtitle/JSON files, the CTC table, the comparison."""
+"""A transcript for people: the info line under the result, the SRT/VTT/JSON downloads, the "How CTC turns frames
+into text" table and walkthrough, the model comparison rows with word diffs, and one file's row of a batch."""
 
 from __future__ import annotations
 
 import html
 
+from shared.outputs.batch import ItemResult, json_text
 from shared.outputs.results import new_result_path, write_json
 from shared.outputs.subtitles import Cue, to_srt, to_vtt
 from shared.outputs.text_metrics import cer, normalize, wer, word_diff_html
@@ -12,9 +14,12 @@ from shared.transcribe import ctc
 from shared.transcribe.run import Transcript
 
 CTC_ROWS = 400  # rows of the frame table; the caption says when the clip has more
+TEXT_PREVIEW_CHARS = 200  # of a batch file's transcript in the summary
+TRANSCRIBE_COLUMNS = ("language", "segments", "text")  # the batch summary's own columns
 
 
 def info_markdown(result: Transcript) -> str:
+    """The markdown line under the transcript: language (with its probability), model, timing line."""
     if result.no_speech:
         return "**No speech detected** (Silero VAD found under 0.2 s of speech), so no text was invented."
     language = ""
@@ -25,10 +30,15 @@ def info_markdown(result: Transcript) -> str:
                                                               result.audio_s, result.load_s)
 
 
+def _cues(result: Transcript) -> list[Cue]:
+    return [Cue(segment.start, segment.end, segment.text) for segment in result.segments]
+
+
 def write_outputs(result: Transcript) -> list[str]:
+    """The download paths: subtitles (`.srt`, `.vtt`) when there are segments, and the transcript's JSON."""
     if not result.segments:
         return [write_json("transcript.json", result.to_json())]
-    cues = [Cue(segment.start, segment.end, segment.text) for segment in result.segments]
+    cues = _cues(result)
     srt_path = new_result_path("transcript.srt")
     srt_path.write_text(to_srt(cues))
     vtt_path = new_result_path("transcript.vtt")
@@ -37,27 +47,33 @@ def write_outputs(result: Transcript) -> list[str]:
 
 
 def ctc_view_rows(result: Transcript) -> list[list]:
+    """The CTC table: per run of identical frames, its frames, time span (s), token and what decoding does with
+    it (first CTC_ROWS runs); empty for a model that is not CTC."""
     frames = result.ctc
     if frames is None:
         return []
     rows = []
     previous = None
     for token, first, last in ctc.runs(frames.tokens)[:CTC_ROWS]:
-        if token == frames.blank:
-            action = "blank → dropped"
-        elif token == previous:
-            action = "same letter again after a blank → kept (a double letter)"
-        else:
-            action = "kept" if last == first else f"repeated over {last - first + 1} frames → merged into one"
         shown = "␣ (word break)" if token == frames.word_delimiter else ("∅ blank" if token == frames.blank
                                                                          else token)
         rows.append([f"{first}–{last}" if last > first else str(first),
-                     f"{first * frames.frame_s:.2f}–{(last + 1) * frames.frame_s:.2f}", shown, action])
+                     f"{first * frames.frame_s:.2f}–{(last + 1) * frames.frame_s:.2f}", shown,
+                     _ctc_action(token, previous, first, last, frames.blank)])
         previous = token if token != frames.blank else previous
     return rows
 
 
+def _ctc_action(token: str, previous: str | None, first: int, last: int, blank: str) -> str:
+    if token == blank:
+        return "blank → dropped"
+    if token == previous:
+        return "same letter again after a blank → kept (a double letter)"
+    return "kept" if last == first else f"repeated over {last - first + 1} frames → merged into one"
+
+
 def ctc_view_markdown(result: Transcript, frames_shown: int = 60) -> str:
+    """The four steps of greedy CTC decoding on the first `frames_shown` frames, as markdown."""
     frames = result.ctc
     if frames is None:
         return "The CTC view appears when a CTC model (wav2vec2 / HuBERT) is chosen."
@@ -83,14 +99,26 @@ def compare_rows(results: list[Transcript], reference: str = "") -> tuple[list[l
     """One row per model (WER/CER against the reference when given) and word-level diffs as HTML."""
     baseline = reference if reference.strip() else (results[0].text if results else "")
     against = "the reference text" if reference.strip() else f"the first model ({results[0].model_id})"
-    rows = []
     diffs = [f"<p>Differences against {html.escape(against)}: <del>missing</del> <ins>different/extra</ins></p>"]
     for result in results:
-        scored = bool(reference.strip())
-        rows.append([result.model_id, round(wer(reference, result.text), 4) if scored else None,
-                     round(cer(reference, result.text), 4) if scored else None, round(result.load_s, 2),
-                     round(result.compute_s, 2), round(result.real_time_factor, 4),
-                     f"{result.device}/{result.dtype}", result.text or "(no speech detected)"])
         diffs.append(f"<p><b>{html.escape(result.model_id)}</b>: "
                      f"{word_diff_html(baseline, result.text) if normalize(result.text) else '<i>no text</i>'}</p>")
-    return rows, "\n".join(diffs)
+    return [_compare_row(result, reference) for result in results], "\n".join(diffs)
+
+
+def _compare_row(result: Transcript, reference: str) -> list:
+    """model, WER, CER (None without a reference), load (s), compute (s), RTF, device/dtype, text."""
+    scored = bool(reference.strip())
+    return [result.model_id, round(wer(reference, result.text), 4) if scored else None,
+            round(cer(reference, result.text), 4) if scored else None, round(result.load_s, 2),
+            round(result.compute_s, 2), round(result.real_time_factor, 4), f"{result.device}/{result.dtype}",
+            result.text or "(no speech detected)"]
+
+
+def batch_item(result: Transcript) -> ItemResult:
+    """One file of a batch: its outputs (`.srt`, `.json`) and its row of the summary (TRANSCRIBE_COLUMNS)."""
+    text = result.text if len(result.text) <= TEXT_PREVIEW_CHARS else result.text[:TEXT_PREVIEW_CHARS] + "…"
+    return ItemResult({".srt": to_srt(_cues(result)), ".json": json_text(result.to_json())}, result.audio_s,
+                      result.compute_s, result.load_s, result.device, result.dtype,
+                      {"language": result.language or "", "segments": len(result.segments),
+                       "text": text if not result.no_speech else "(no speech detected)"})

@@ -1,127 +1,46 @@
-"""Text to speech: preprocess (clean, validate, split at sentence boundaries) → forward (Piper, SpeechT5, Bark or
-MMS/VITS, one chunk at a time) → postprocess (join with short pauses, check the audio, time it, wav + spectrogram).
-Also the comparison of several models with its ASR round trip, and the trace of each run that the "Inside the
-model" views draw (shared.tts.inside). No Gradio here."""
+"""Text to speech, the task itself: preprocess (clean, validate, split at sentence boundaries: shared.tts.text) →
+forward (Piper, SpeechT5, Bark or MMS/VITS, one chunk at a time, recording what the "Inside the model" views draw:
+shared.tts.capture) → postprocess (join with short pauses, check the audio, time it) into a `Speech`. Also the
+comparison of several models with its ASR round trip. No Gradio and no pictures here (shared.tts.views,
+shared.tts.inside)."""
 
 from __future__ import annotations
 
 import functools
 import re
-import time
-import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from shared.audio.intake import load_audio
 from shared.errors import UserError
 from shared.models.loader import LoadedModel, ModelLoader, get_loader
-from shared.models.registry import TTS, UnknownModelError, get_spec
-from shared.tts import inside as inside_tts
-from shared.tts import voices
+from shared.models.registry import TTS, UnknownModelError, require_task
+from shared.outputs.text_metrics import wer
+from shared.progress import Progress, RealTimeFactor, Stopwatch, no_progress
+from shared.transcribe.run import TranscribeOptions, transcribe
+from shared.tts import capture, voices
+from shared.tts.text import MAX_CHARS, chunk_text, validate_text
 
 OFFLINE_VOICE = "offline:piper-en_US-joe-medium"
 ASR_MODEL = "offline:whisper-tiny.en"
-MAX_CHARS = 2000  # about two and a half minutes of speech
 MAX_CHARS_BARK = 600  # Bark is slow: about 40 s of speech, several generations
 MAX_CHARS_COMPARE = 600
 PAUSE_S = 0.25  # silence put between chunks
 # characters per generation: SpeechT5 reads at most 600 tokens (one per character) and its decoder 1876 frames;
 # Bark generates at most ~13 s per call; Piper and VITS have no hard limit, chunks bound memory and latency
 CHUNK_CHARS = {"piper": 500, "speecht5": 300, "bark": 180, "vits": 400}
-SPEAKING_RATE_CPS = 14.0  # characters per second of ordinary English speech, for estimates only
-Progress = Callable[[float, str], None]
-
-
-def _no_progress(fraction: float, desc: str) -> None:
-    pass
-
-
-# ---- text ---------------------------------------------------------------------------------------------------------
-_DROPPED_CATEGORIES = {"So", "Sk", "Me", "Cs", "Co", "Cn", "Cf", "Cc"}  # emoji & symbols, unassigned, format, control
-_KEPT_FORMAT = {"\u200c", "\u200d"}  # zero-width (non-)joiners spell words in Indic and Arabic scripts
-_VARIATION_SELECTORS = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef]")
-_KEYCAP = re.compile("[0-9#*]\ufe0f?\u20e3")  # the emoji 1️⃣ holds a real digit
-_STRAY_JOINER = re.compile(r"(?<!\w)\u200d|\u200d(?!\w)")
-_ENDS = ".!?…।॥؟"
-_BOUNDARY = re.compile(rf"\s*\n\s*|(?<=[{_ENDS}][\"'”’»)\]])\s+|(?<=[{_ENDS}])\s+|(?<=[。！？])\s*")
-_CLAUSE = re.compile(r"(?<=[,;:，；、])\s*")
-
-
-def clean_text(text: str) -> str:
-    """NFC, emoji / symbols / control characters dropped, spaces squeezed; line breaks kept (sentence breaks)."""
-    kept = []
-    for char in _VARIATION_SELECTORS.sub("", _KEYCAP.sub("", unicodedata.normalize("NFC", text))):
-        if char.isspace():
-            kept.append("\n" if char in "\n\r\u2028\u2029\x0b\x0c" else " ")
-        elif char in _KEPT_FORMAT or unicodedata.category(char) not in _DROPPED_CATEGORIES:
-            kept.append(char)
-    cleaned = _STRAY_JOINER.sub("", "".join(kept))
-    cleaned = re.sub(r" +", " ", cleaned)
-    return re.sub(r" *\n[\n ]*", "\n", cleaned).strip()
-
-
-def validate_text(text: str | None, max_chars: int = MAX_CHARS) -> str:
-    """The cleaned text, or a UserError that says what is wrong with it."""
-    if text is None or not str(text).strip():
-        raise UserError("Type some text to speak: the text box is empty.")
-    text = str(text)
-    if len(text) > max_chars:
-        raise UserError(f"The text is {len(text)} characters long; the limit here is {max_chars} (about "
-                        f"{max_chars / SPEAKING_RATE_CPS / 60:.1f} minutes of speech). Shorten it or split it up.")
-    cleaned = clean_text(text)
-    if not any(char.isalnum() for char in cleaned):
-        raise UserError("The text has nothing to speak: no letters or digits, only emoji, symbols or punctuation.")
-    return cleaned
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences (and lines): after . ! ? … । ॥ ؟ followed by a space, after 。！？, at line breaks."""
-    return [part.strip() for part in _BOUNDARY.split(text) if part and part.strip()]
-
-
-def _pack(pieces: list[str], max_chars: int, joiner: str = " ") -> list[str]:
-    packed: list[str] = []
-    for piece in pieces:
-        if packed and len(packed[-1]) + len(joiner) + len(piece) <= max_chars:
-            packed[-1] = packed[-1] + joiner + piece
-        else:
-            packed.append(piece)
-    return packed
-
-
-def _split_long(sentence: str, max_chars: int) -> list[str]:
-    """A sentence longer than max_chars: at clause punctuation, then between words, then (one huge word) anywhere."""
-    if len(sentence) <= max_chars:
-        return [sentence]
-    parts = []
-    for clause in _pack([c for c in _CLAUSE.split(sentence) if c.strip()], max_chars):
-        if len(clause) <= max_chars:
-            parts.append(clause)
-            continue
-        words = []
-        for word in clause.split():
-            words.extend(word[i:i + max_chars] for i in range(0, len(word), max_chars))
-        parts.extend(_pack(words, max_chars))
-    return parts
-
-
-def chunk_text(text: str, max_chars: int) -> list[str]:
-    """Whole sentences packed into chunks of at most max_chars (a longer sentence is split at commas/words)."""
-    pieces = [piece for sentence in split_sentences(text) for piece in _split_long(sentence, max_chars)]
-    return _pack(pieces, max_chars)
 
 
 # ---- models -------------------------------------------------------------------------------------------------------
 def engine_of(model_id: str) -> str:
     """'piper', 'speecht5', 'bark' or 'vits' (MMS) for a TTS registry id."""
     try:
-        spec = get_spec(model_id)
+        spec = require_task(model_id, TTS)
     except UnknownModelError:
         raise UserError(f"Unknown model {model_id!r}: pick one from the list.") from None
-    if spec.task != TTS:
-        raise UserError(f"{model_id} is not a text-to-speech model.")
     return "piper" if spec.engine == "piper" else spec.family
 
 
@@ -144,7 +63,10 @@ def voice_choices(model_id: str) -> tuple[list[tuple[str, str]], str]:
 
 
 @dataclass
-class Speech:
+class Speech(RealTimeFactor):
+    """One synthesis: the audio (float32 mono in [-1, 1] at `sample_rate` Hz), what was spoken and how, the times in
+    seconds (`compute_s` the synthesis, `load_s` the model load) and this run's recording for the inside views."""
+
     samples: np.ndarray  # float32 mono in [-1, 1]
     sample_rate: int
     model_id: str
@@ -157,7 +79,7 @@ class Speech:
     chunks: int
     english: bool  # round-trip WER with an English recogniser is meaningful only then
     notes: list[str] = field(default_factory=list)
-    inside: inside_tts.Trace | None = None  # what the model computed on the way, captured during this run
+    inside: capture.Trace | None = None  # what the model computed on the way, captured during this run
     architecture: str = ""  # markdown card of the model family, with the loaded model's parameter count
 
     @property
@@ -165,14 +87,19 @@ class Speech:
         return len(self.samples) / self.sample_rate
 
     @property
-    def real_time_factor(self) -> float:
-        return self.compute_s / self.duration_s if self.duration_s else 0.0
+    def audio_s(self) -> float:
+        """The real-time factor of synthesis is measured against the audio it made."""
+        return self.duration_s
 
     def to_json(self) -> dict[str, Any]:
         return {"model": self.model_id, "voice": self.voice, "sample_rate": self.sample_rate,
                 "duration_s": round(self.duration_s, 3), "synthesis_s": round(self.compute_s, 3),
                 "real_time_factor": round(self.real_time_factor, 4), "load_s": round(self.load_s, 3),
                 "device": self.device, "dtype": self.dtype, "chunks": self.chunks, "notes": self.notes}
+
+    def recording(self) -> capture.TtsRecording:
+        """What the "Inside the model" section draws for this run (its trace and card, not the audio)."""
+        return capture.TtsRecording(self.inside, self.architecture)
 
 
 @dataclass
@@ -182,7 +109,7 @@ class _Forward:
     voice: str
     english: bool = True
     notes: list[str] = field(default_factory=list)
-    trace: inside_tts.Trace | None = None
+    trace: capture.Trace | None = None
 
 
 def _seed_torch(seed: int) -> None:
@@ -204,7 +131,7 @@ def _each_chunk(chunks: list[str], progress: Progress) -> Iterator[str]:
 
 def _piper(voice: Any, chunks: list[str], voice_name: str, seed: int, progress: Progress) -> _Forward:
     pieces = []
-    trace = inside_tts.PiperTrace(voice.config.sample_rate)
+    trace = capture.PiperTrace(voice.config.sample_rate)
     for chunk in _each_chunk(chunks, progress):
         # one AudioChunk per sentence; alignments cost nothing and come only from voices exported with them
         for audio in voice.synthesize(chunk, include_alignments=True):
@@ -221,24 +148,12 @@ def _speecht5(pipe: Any, chunks: list[str], voice_name: str, seed: int, progress
 
     speaker = voices.speecht5_speaker(voice_name, seed)
     embedding = torch.from_numpy(speaker.embedding)[None].to(pipe.model.dtype)
-    vocabulary = pipe.tokenizer.get_vocab()
-    notes = [speaker.fallback_note] if speaker.fallback_note else []
-    readable = []
-    unknown: set[str] = set()
-    for chunk in chunks:  # a character-level vocabulary: drop what it cannot read instead of feeding <unk>
-        kept = "".join(char for char in chunk if char == " " or char in vocabulary)
-        unknown |= {char for char in chunk if char != " " and char not in vocabulary}
-        if any(char.isalnum() for char in kept):
-            readable.append(kept.strip())
-    if not readable:
-        raise UserError("SpeechT5 reads English letters only and knows none of the characters of this text.")
-    if unknown:
-        shown = " ".join(sorted(unknown)[:20])
-        notes.append(f"SpeechT5 skipped characters it cannot read: {shown} (write numbers and symbols as words).")
+    readable, skipped = _speecht5_readable(chunks, pipe.tokenizer.get_vocab())
+    notes = ([speaker.fallback_note] if speaker.fallback_note else []) + skipped
     config = pipe.model.config
     _seed_torch(seed)
     pieces, rate = [], 16_000
-    with inside_tts.trace_speecht5(pipe) as trace:
+    with capture.trace_speecht5(pipe) as trace:
         for chunk in _each_chunk(readable, progress):
             tokens = len(pipe.tokenizer(chunk)["input_ids"])
             # the decoder has max_speech_positions steps; the default maxlenratio (20) could run past them
@@ -249,6 +164,24 @@ def _speecht5(pipe: Any, chunks: list[str], voice_name: str, seed: int, progress
     return _Forward(pieces, rate, speaker.description, notes=notes, trace=trace)
 
 
+def _speecht5_readable(chunks: list[str], vocabulary: dict[str, int]) -> tuple[list[str], list[str]]:
+    """The chunks without the characters SpeechT5's character-level vocabulary lacks (dropped instead of fed as
+    <unk>), and a note naming what was skipped."""
+    readable = []
+    unknown: set[str] = set()
+    for chunk in chunks:
+        kept = "".join(char for char in chunk if char == " " or char in vocabulary)
+        unknown |= {char for char in chunk if char != " " and char not in vocabulary}
+        if any(char.isalnum() for char in kept):
+            readable.append(kept.strip())
+    if not readable:
+        raise UserError("SpeechT5 reads English letters only and knows none of the characters of this text.")
+    if not unknown:
+        return readable, []
+    shown = " ".join(sorted(unknown)[:20])
+    return readable, [f"SpeechT5 skipped characters it cannot read: {shown} (write numbers and symbols as words)."]
+
+
 def _speakable_tokens(tokenizer: Any, text: str) -> int:
     ids = tokenizer(text, add_special_tokens=False)["input_ids"]
     special = set(tokenizer.all_special_ids)
@@ -256,26 +189,33 @@ def _speakable_tokens(tokenizer: Any, text: str) -> int:
                if token.strip("▁ #"))
 
 
+def _bark_forward(pipe: Any, preset: str) -> dict[str, Any]:
+    """The generation parameters: suno's sampling defaults (greedy Bark loops and mumbles) and the preset's prompt."""
+    forward: dict[str, Any] = {"do_sample": True, "semantic_temperature": 0.7, "coarse_temperature": 0.7,
+                               "fine_temperature": 0.5}
+    if preset == voices.NO_PRESET:
+        return forward
+    available = pipe.processor.available_voice_presets if pipe.processor is not None else []
+    if preset not in available:  # also keeps any other string away from the processor (it np.loads paths)
+        raise UserError(f"Voice preset {preset!r} is not in this Bark repository's presets "
+                        f"({len(available)} available, e.g. {', '.join(sorted(available)[:3])}).")
+    forward["history_prompt"] = dict(pipe.processor("", voice_preset=preset)["history_prompt"])
+    return forward
+
+
 def _bark(pipe: Any, chunks: list[str], voice_name: str, seed: int, progress: Progress) -> _Forward:
     preset = (voice_name or voices.DEFAULT_BARK_PRESET).strip()
     readable = [chunk for chunk in chunks if _speakable_tokens(pipe.tokenizer, chunk)]
     if not readable:
         raise UserError("Bark's tokenizer knows none of the characters of this text.")
-    forward: dict[str, Any] = {"do_sample": True, "semantic_temperature": 0.7, "coarse_temperature": 0.7,
-                               "fine_temperature": 0.5}  # suno's defaults; greedy Bark loops and mumbles
-    if preset != voices.NO_PRESET:
-        available = pipe.processor.available_voice_presets if pipe.processor is not None else []
-        if preset not in available:  # also keeps any other string away from the processor (it np.loads paths)
-            raise UserError(f"Voice preset {preset!r} is not in this Bark repository's presets "
-                            f"({len(available)} available, e.g. {', '.join(sorted(available)[:3])}).")
-        forward["history_prompt"] = dict(pipe.processor("", voice_preset=preset)["history_prompt"])
+    forward = _bark_forward(pipe, preset)
     _seed_torch(seed)
     pieces, rate = [], 24_000
-    with inside_tts.trace_bark(pipe) as trace:
+    with capture.trace_bark(pipe) as trace:
         for chunk in _each_chunk(readable, progress):
-            start = time.perf_counter()
-            samples, rate = _run_pipeline(pipe, chunk, forward)
-            trace.part_seconds.append(time.perf_counter() - start)
+            with Stopwatch() as generation:
+                samples, rate = _run_pipeline(pipe, chunk, forward)
+            trace.part_seconds.append(generation.seconds)
             pieces.append(samples)
     language = voices.bark_preset_language(preset)
     described = preset if preset != voices.NO_PRESET else "no preset (Bark picks a voice)"
@@ -292,9 +232,9 @@ def _uroman() -> Any:
     return uroman.Uroman()  # ~2.5 s to build; transformers' VitsTokenizer builds a new one for every call
 
 
-def _vits(pipe: Any, chunks: list[str], voice_name: str, seed: int, progress: Progress) -> _Forward:
-    tokenizer = pipe.tokenizer
-    language = getattr(tokenizer, "language", None) or "?"
+def _vits_readable(tokenizer: Any, chunks: list[str]) -> tuple[list[str], list[str]]:
+    """The chunks the voice's alphabet can read something of (romanised first where the model reads uroman), and
+    a note per romanised chunk."""
     notes = []
     readable = []
     for chunk in chunks:
@@ -304,13 +244,20 @@ def _vits(pipe: Any, chunks: list[str], voice_name: str, seed: int, progress: Pr
         kept, _ = tokenizer.prepare_for_tokenization(chunk)  # lower-cases and drops what the vocabulary lacks
         if kept.strip():
             readable.append(chunk)
+    return readable, notes
+
+
+def _vits(pipe: Any, chunks: list[str], voice_name: str, seed: int, progress: Progress) -> _Forward:
+    tokenizer = pipe.tokenizer
+    language = getattr(tokenizer, "language", None) or "?"
+    readable, notes = _vits_readable(tokenizer, chunks)
     if not readable:
         name = voices.mms_languages().get(language, language)
         raise UserError(f"None of the characters of this text are in the alphabet of the {name} MMS voice "
                         f"({language}); VITS cannot speak an empty input. Type {name} text in its usual script.")
     _seed_torch(seed)  # VITS samples its durations and noise
     pieces, rate = [], 16_000
-    with inside_tts.trace_vits(pipe) as trace:
+    with capture.trace_vits(pipe) as trace:
         for chunk in _each_chunk(readable, progress):
             samples, rate = _run_pipeline(pipe, chunk, {})
             pieces.append(samples)
@@ -324,6 +271,7 @@ _ENGINES: dict[str, Callable[[Any, list[str], str, int, Progress], _Forward]] = 
 
 # ---- postprocess --------------------------------------------------------------------------------------------------
 def join_with_pauses(pieces: list[np.ndarray], sample_rate: int, pause_s: float = PAUSE_S) -> np.ndarray:
+    """The pieces (float32 at `sample_rate` Hz) one after another, `pause_s` seconds of silence between two."""
     gap = np.zeros(round(pause_s * sample_rate), np.float32)
     joined: list[np.ndarray] = []
     for index, piece in enumerate(pieces):
@@ -360,38 +308,53 @@ def _device_dtype(entry: LoadedModel, engine: str, model: Any) -> tuple[str, str
 _MEASURED_RTF: dict[tuple[str, str], float] = {}  # (model, device) -> last real-time factor, for Bark's estimate
 
 
+def measured_rtf(model_id: str, device: str) -> float | None:
+    """The real-time factor of this server's last synthesis with the model on the device, if any ran."""
+    return _MEASURED_RTF.get((model_id, device))
+
+
+def serving_device() -> str:
+    """The device ('cpu', 'cuda', 'mps') the shared loader puts models on."""
+    return get_loader().placement.device
+
+
 def synthesize(text: str | None, model_id: str = OFFLINE_VOICE, voice: str = "", language: str = "", seed: int = 0,
-               *, loader: ModelLoader | None = None, progress: Progress = _no_progress,
+               *, loader: ModelLoader | None = None, progress: Progress = no_progress,
                max_chars: int = MAX_CHARS) -> Speech:
-    """Speak `text` with a TTS registry model. `voice`: a SpeechT5 speaker or Bark preset (others have one voice);
-    `language`: for MMS, the ISO 639-3 code that picks facebook/mms-tts-<code> (from the registry only)."""
+    """Speak `text` (at most `max_chars` characters) with a TTS registry model. `voice`: a SpeechT5 speaker or Bark
+    preset (others have one voice); `language`: for MMS, the ISO 639-3 code that picks facebook/mms-tts-<code>
+    (from the registry only); `seed` (0 to 2**32 - 1) makes sampled voices repeatable. Returns the audio at the
+    model's sample rate (Hz) with its timings in seconds."""
     model_id = resolve_model(model_id, language)
     engine = engine_of(model_id)
     cleaned = validate_text(text, min(max_chars, MAX_CHARS_BARK) if engine == "bark" else max_chars)
     seed = _valid_seed(seed)
-    voice = (voice or "").strip()
-    if engine in ("piper", "vits"):
-        voice = "default"  # single-speaker models
-    elif engine == "speecht5":
-        voice = voices.validate_speecht5_voice(voice)  # before the model loads
+    voice = _valid_voice(engine, voice)
     chunks = chunk_text(cleaned, CHUNK_CHARS[engine])
     loader = loader or get_loader()
     progress(0.02, f"Loading {model_id}")
-    load_start = time.perf_counter()
-    entry = loader.entry(model_id)
-    load_s = time.perf_counter() - load_start
+    with Stopwatch() as load:
+        entry = loader.entry(model_id)
     with loader.use(model_id) as model:
-        start = time.perf_counter()
-        forward = _ENGINES[engine](model, chunks, voice, seed, progress)
-        compute_s = time.perf_counter() - start
-        architecture = inside_tts.card(entry.spec.family, model, model_id, engine)
+        with Stopwatch() as compute:
+            forward = _ENGINES[engine](model, chunks, voice, seed, progress)
+        architecture = capture.card(entry.spec.family, model, model_id, engine)
     samples, notes = finish_audio(join_with_pauses(forward.pieces, forward.sample_rate))
     device, dtype = _device_dtype(entry, engine, model)
-    speech = Speech(samples, forward.sample_rate, model_id, cleaned, forward.voice, device, dtype, compute_s, load_s,
-                    len(forward.pieces) if engine != "piper" else len(chunks), forward.english,
+    speech = Speech(samples, forward.sample_rate, model_id, cleaned, forward.voice, device, dtype, compute.seconds,
+                    load.seconds, len(forward.pieces) if engine != "piper" else len(chunks), forward.english,
                     forward.notes + notes, forward.trace, architecture)
     _MEASURED_RTF[(model_id, device)] = speech.real_time_factor
     return speech
+
+
+def _valid_voice(engine: str, voice: str) -> str:
+    voice = (voice or "").strip()
+    if engine in ("piper", "vits"):
+        return "default"  # single-speaker models
+    if engine == "speecht5":
+        return voices.validate_speecht5_voice(voice)  # before the model loads
+    return voice
 
 
 def _valid_seed(seed: Any) -> int:
@@ -404,76 +367,12 @@ def _valid_seed(seed: Any) -> int:
     return value
 
 
-# ---- what the UI shows --------------------------------------------------------------------------------------------
-BARK_RTF_GUESS = {"suno/bark-small": {"cpu": 10.0, "cuda": 1.0}, "suno/bark": {"cpu": 30.0, "cuda": 2.0}}
-
-
-def bark_estimate(model_id: str, text: str, device: str) -> str:
-    """A rough wall-clock estimate for Bark: from this server's last run, else from a guessed real-time factor."""
-    audio_s = max(1.0, len((text or "").strip()) / SPEAKING_RATE_CPS)
-    measured = _MEASURED_RTF.get((model_id, device))
-    if measured is not None:
-        rtf, source = measured, "measured on this server"
-    else:
-        guesses = BARK_RTF_GUESS.get(model_id, BARK_RTF_GUESS["suno/bark"])
-        rtf, source = guesses.get(device, guesses["cpu"]), "a rough guess, nothing measured here yet"
-    return (f"≈ {audio_s:.0f} s of speech → roughly {audio_s * rtf:.0f} s to generate on `{device}` "
-            f"(real-time factor {rtf:.1f}, {source})")
-
-
-def model_notes(model_id: str, text: str = "") -> str:
-    """Markdown shown under the model picker."""
-    engine = engine_of(model_id)
-    if engine == "piper":
-        return "Built-in Piper voice (onnxruntime, CPU): works offline, fast, English only."
-    if engine == "speecht5":
-        return ("SpeechT5 + HiFi-GAN vocoder, English. " + voices.speecht5_presets_status()
-                + " Numbers and symbols are skipped: write them as words.")
-    if engine == "bark":
-        device = get_loader().placement.device
-        slow = "**Bark is slow on CPU.** " if device == "cpu" else ""
-        return (f"{slow}{bark_estimate(model_id, text, device)}. Voice presets pick speaker and language; the seed "
-                f"makes a run repeatable. Bark adds its own pauses, laughs and noises. At most {MAX_CHARS_BARK} "
-                "characters.")
-    spec = get_spec(model_id)
-    name = voices.mms_languages().get(spec.options.get("language", ""), "")
-    return (f"MMS-TTS (VITS) for {name or model_id}: one voice per language, 16 kHz, licence CC-BY-NC 4.0. Type an "
-            "ISO 639-3 code in the language box to switch language; non-Latin scripts are romanised with uroman "
-            "where the model was trained on romanised text.")
-
-
-def info_markdown(speech: Speech) -> str:
-    from shared.progress import timing_line
-
-    lines = [f"**{speech.model_id}** · voice {speech.voice} · {speech.duration_s:.2f} s at {speech.sample_rate} Hz "
-             f"· {speech.chunks} part{'s' if speech.chunks != 1 else ''}",
-             timing_line(speech.device, speech.dtype, speech.compute_s, speech.duration_s, speech.load_s)]
-    lines += [f"- {note}" for note in speech.notes]
-    return "\n\n".join(lines[:2]) + ("\n\n" + "\n".join(lines[2:]) if len(lines) > 2 else "")
-
-
-def spectrogram(speech: Speech) -> np.ndarray:
-    from shared.audio.dsp import stft_power
-    from shared.audio.plots import spectrogram_image
-
-    n_fft = 1024 if speech.sample_rate > 16_000 else 512
-    power = stft_power(speech.samples, speech.sample_rate, n_fft, n_fft // 4)
-    return spectrogram_image(power, top_db=80.0, log_frequency=False, title=f"{speech.model_id}: spectrogram")
-
-
-def write_wav(speech: Speech, name: str = "speech.wav") -> str:
-    import soundfile as sf
-
-    from shared.outputs.results import new_result_path
-
-    path = new_result_path(name)
-    sf.write(path, speech.samples, speech.sample_rate, subtype="PCM_16")
-    return str(path)
-
-
 # ---- comparison with the ASR round trip ---------------------------------------------------------------------------
 @dataclass
 class Comparison:
+    """One model's row of a comparison: its speech (None when it failed, with `error` saying why), what the
+    recogniser heard and the word error rate (0 = every word heard)."""
+
     model_id: str
     speech: Speech | None
     transcript: str = ""
@@ -483,56 +382,34 @@ class Comparison:
 
 def round_trip(speech: Speech, asr_model: str = ASR_MODEL, *, loader: ModelLoader | None = None) -> tuple[str, float]:
     """Transcribe the speech back (16 kHz) and score it against the text: word error rate, 0 = every word heard."""
-    from shared.audio.intake import load_audio
-    from shared.outputs.text_metrics import wer
-    from shared.transcribe.run import TranscribeOptions, transcribe
-
     clip = load_audio((speech.sample_rate, speech.samples), 16_000)
     heard = transcribe(clip, asr_model, TranscribeOptions(timestamps="none"), loader=loader).text
     return heard, wer(speech.text, heard)
 
 
 def compare(text: str | None, models: list[str] | None, seed: int = 0, asr_model: str = ASR_MODEL, *,
-            loader: ModelLoader | None = None, progress: Progress = _no_progress) -> list[Comparison]:
-    """The same text through 2-4 models, each transcribed back. A model that cannot speak this text gets its
-    error in its row; the others still run."""
+            loader: ModelLoader | None = None, progress: Progress = no_progress) -> list[Comparison]:
+    """The same text (at most MAX_CHARS_COMPARE characters) through 2-4 models, each transcribed back. A model that
+    cannot speak this text gets its error in its row; the others still run."""
     models = list(dict.fromkeys(model for model in models or [] if model))
     if not 2 <= len(models) <= 4:
         raise UserError("Choose 2 to 4 models to compare.")
     for model in models:
         engine_of(model)
     validate_text(text, MAX_CHARS_COMPARE)
-    results = []
-    for index, model in enumerate(models):
-        def step(fraction: float, desc: str, index: int = index, model: str = model) -> None:
-            progress((index + 0.8 * fraction) / len(models), f"{model}: {desc}")
-
-        try:
-            speech = synthesize(text, model, seed=seed, loader=loader, progress=step, max_chars=MAX_CHARS_COMPARE)
-        except UserError as exc:
-            results.append(Comparison(model, None, error=str(exc)))
-            continue
-        progress((index + 0.85) / len(models), f"{model}: transcribing the output back ({asr_model})")
-        heard, score = round_trip(speech, asr_model, loader=loader)
-        results.append(Comparison(model, speech, heard, score))
-    return results
+    return [_compare_one(text, model, index, len(models), seed, asr_model, loader, progress)
+            for index, model in enumerate(models)]
 
 
-COMPARE_HEADERS = ["model", "WER", "heard by ASR", "audio (s)", "synthesis (s)", "RTF", "device · dtype", "voice",
-                   "notes"]
+def _compare_one(text: str | None, model: str, index: int, count: int, seed: int, asr_model: str,
+                 loader: ModelLoader | None, progress: Progress) -> Comparison:
+    def step(fraction: float, desc: str) -> None:
+        progress((index + 0.8 * fraction) / count, f"{model}: {desc}")
 
-
-def compare_rows(results: list[Comparison]) -> list[list]:
-    rows = []
-    for result in results:
-        speech = result.speech
-        if speech is None:
-            rows.append([result.model_id, None, "", None, None, None, "", "", result.error])
-            continue
-        notes = list(speech.notes)
-        if not speech.english:
-            notes.insert(0, "not English: the English recogniser's WER says little here")
-        rows.append([result.model_id, round(result.wer, 3) if result.wer is not None else None, result.transcript,
-                     round(speech.duration_s, 2), round(speech.compute_s, 2), round(speech.real_time_factor, 3),
-                     f"{speech.device} · {speech.dtype}", speech.voice, " · ".join(notes)])
-    return rows
+    try:
+        speech = synthesize(text, model, seed=seed, loader=loader, progress=step, max_chars=MAX_CHARS_COMPARE)
+    except UserError as exc:
+        return Comparison(model, None, error=str(exc))
+    progress((index + 0.85) / count, f"{model}: transcribing the output back ({asr_model})")
+    heard, score = round_trip(speech, asr_model, loader=loader)
+    return Comparison(model, speech, heard, score)

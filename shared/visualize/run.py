@@ -1,4 +1,5 @@
-"""Visualize: waveform, STFT, mel and log-mel, Whisper's input, and a summary — pure function, no Gradio."""
+"""Visualize, the computation: a clip and the STFT / mel settings → the power spectrogram, the mel power, Whisper's
+80-bin log-mel input and a summary of the signal. Pure numpy, no pictures (shared.visualize.views) and no Gradio."""
 
 from __future__ import annotations
 
@@ -6,9 +7,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shared.audio.dsp import WHISPER_SAMPLE_RATE, WINDOWS, audio_summary, mel_power, stft_power, whisper_log_mel
+from shared.audio.dsp import (
+    WHISPER_SAMPLE_RATE,
+    WINDOWS,
+    Spectrogram,
+    audio_summary,
+    mel_power,
+    stft_power,
+    whisper_log_mel,
+)
 from shared.audio.intake import AudioClip, resample
-from shared.audio.plots import mel_image, spectrogram_image, waveform_image, whisper_input_image
 from shared.errors import UserError
 
 N_FFT_CHOICES = (256, 512, 1024, 2048, 4096, 8192)
@@ -17,6 +25,9 @@ MAX_ANALYSIS_RATE = 96_000  # above this the picture gains nothing and the STFT 
 
 @dataclass(frozen=True)
 class SpectrogramParams:
+    """STFT and mel settings: `n_fft` and `hop_length` in samples, `fmin` / `fmax` in Hz (fmax 0 = Nyquist),
+    `top_db` the dynamic range shown in dB, `log_frequency` the STFT picture's frequency axis."""
+
     n_fft: int = 2048
     hop_length: int = 512
     window: str = "hann"
@@ -27,6 +38,7 @@ class SpectrogramParams:
     log_frequency: bool = True
 
     def validated(self, sample_rate: int) -> SpectrogramParams:
+        """The settings checked against a signal at `sample_rate` Hz (fmax clamped to Nyquist), or a UserError."""
         nyquist = sample_rate / 2
         n_fft, hop, n_mels = int(self.n_fft), int(self.hop_length), int(self.n_mels)
         fmin, fmax, top_db = float(self.fmin), float(self.fmax or nyquist), float(self.top_db)
@@ -48,39 +60,41 @@ class SpectrogramParams:
 
 
 @dataclass(frozen=True)
-class Visualization:
-    waveform: np.ndarray
-    spectrogram: np.ndarray
-    mel: np.ndarray
-    log_mel_db: np.ndarray
-    whisper_input: np.ndarray
+class Analysis:
+    """What the pictures are drawn from. `samples` at `sample_rate` Hz is the signal analysed (the clip, resampled
+    to MAX_ANALYSIS_RATE when above it); `params` are the validated settings."""
+
+    samples: np.ndarray
+    sample_rate: int
+    params: SpectrogramParams
+    spectrogram: Spectrogram  # |STFT|², (frequency bins, frames)
+    mel: np.ndarray  # mel power, (n_mels, frames)
+    whisper_log_mel: np.ndarray  # Whisper's (80, frames) input for the first 30 s, at 16 kHz
+    duration_s: float  # of the clip
+    source_sample_rate: int  # Hz, as decoded from the file
     summary: dict
 
 
-def visualize_clip(clip: AudioClip, params: SpectrogramParams = SpectrogramParams()) -> Visualization:
+def analyse_clip(clip: AudioClip, params: SpectrogramParams = SpectrogramParams()) -> Analysis:
+    """The clip's power spectrogram (n_fft / hop in samples), mel power between fmin and fmax Hz, Whisper's
+    log-mel input and summary (duration in s, peak / RMS in dBFS, silence share); a UserError for bad settings."""
     samples, rate = clip.samples, clip.sample_rate
     if rate > MAX_ANALYSIS_RATE:
         samples, rate = resample(samples, rate, MAX_ANALYSIS_RATE), MAX_ANALYSIS_RATE
     params = params.validated(rate)
-    spec = stft_power(samples, rate, params.n_fft, params.hop_length, params.window)
-    mel = mel_power(spec, params.n_mels, params.fmin, params.fmax)
+    spectrogram = stft_power(samples, rate, params.n_fft, params.hop_length, params.window)
+    mel = mel_power(spectrogram, params.n_mels, params.fmin, params.fmax)
     samples_16k = resample(samples[: rate * 30 + rate], rate, WHISPER_SAMPLE_RATE)
-    summary = {
+    return Analysis(samples, rate, params, spectrogram, mel, whisper_log_mel(samples_16k), clip.duration_s,
+                    clip.source_sample_rate, summarise(clip))
+
+
+def summarise(clip: AudioClip) -> dict:
+    """The file (name, format, sample rate in Hz, channels) and the signal (see shared.audio.dsp.audio_summary)."""
+    return {
         "name": clip.name,
         "format": clip.source_format,
         "sample_rate": clip.source_sample_rate,
         "channels": clip.source_channels,
         **audio_summary(clip.samples, clip.sample_rate),
     }
-    window_label = f"n_fft {params.n_fft}, hop {params.hop_length}, {params.window}"
-    return Visualization(
-        waveform=waveform_image(samples, rate, f"Waveform ({clip.duration_s:.2f} s, {clip.source_sample_rate} Hz)"),
-        spectrogram=spectrogram_image(spec, params.top_db, params.log_frequency, params.fmin, params.fmax,
-                                      f"STFT power spectrogram ({window_label})"),
-        mel=mel_image(mel, spec.duration_s, params.fmin, params.fmax, as_db=False, top_db=params.top_db,
-                      title=f"Mel spectrogram, power ({params.n_mels} bands): mostly dark, hence the log"),
-        log_mel_db=mel_image(mel, spec.duration_s, params.fmin, params.fmax, as_db=True, top_db=params.top_db,
-                             title=f"Log-mel spectrogram (dB, top_db {params.top_db:g})"),
-        whisper_input=whisper_input_image(whisper_log_mel(samples_16k), clip.duration_s),
-        summary=summary,
-    )

@@ -1,0 +1,98 @@
+"""Text-to-speech results → what the tab shows: the notes under the model picker (with Bark's time estimate), the
+timing line and notes of a run, its spectrogram picture and wav download, and the comparison table. No model is
+loaded here and no Gradio is imported."""
+
+from __future__ import annotations
+
+import numpy as np
+import soundfile as sf
+
+from shared.audio.dsp import stft_power
+from shared.audio.plots import spectrogram_image
+from shared.models.registry import get_spec
+from shared.outputs.results import new_result_path
+from shared.progress import timing_line
+from shared.tts import voices
+from shared.tts.run import MAX_CHARS_BARK, Comparison, Speech, engine_of, measured_rtf, serving_device
+from shared.tts.text import SPEAKING_RATE_CPS
+
+BARK_RTF_GUESS = {"suno/bark-small": {"cpu": 10.0, "cuda": 1.0}, "suno/bark": {"cpu": 30.0, "cuda": 2.0}}
+COMPARE_HEADERS = ["model", "WER", "heard by ASR", "audio (s)", "synthesis (s)", "RTF", "device · dtype", "voice",
+                   "notes"]
+
+
+def bark_estimate(model_id: str, text: str, device: str) -> str:
+    """A rough wall-clock estimate for Bark: from this server's last run, else from a guessed real-time factor."""
+    audio_s = max(1.0, len((text or "").strip()) / SPEAKING_RATE_CPS)
+    measured = measured_rtf(model_id, device)
+    if measured is not None:
+        rtf, source = measured, "measured on this server"
+    else:
+        guesses = BARK_RTF_GUESS.get(model_id, BARK_RTF_GUESS["suno/bark"])
+        rtf, source = guesses.get(device, guesses["cpu"]), "a rough guess, nothing measured here yet"
+    return (f"≈ {audio_s:.0f} s of speech → roughly {audio_s * rtf:.0f} s to generate on `{device}` "
+            f"(real-time factor {rtf:.1f}, {source})")
+
+
+def model_notes(model_id: str, text: str = "") -> str:
+    """Markdown shown under the model picker."""
+    engine = engine_of(model_id)
+    if engine == "piper":
+        return "Built-in Piper voice (onnxruntime, CPU): works offline, fast, English only."
+    if engine == "speecht5":
+        return ("SpeechT5 + HiFi-GAN vocoder, English. " + voices.speecht5_presets_status()
+                + " Numbers and symbols are skipped: write them as words.")
+    if engine == "bark":
+        return _bark_notes(model_id, text, serving_device())
+    spec = get_spec(model_id)
+    name = voices.mms_languages().get(spec.options.get("language", ""), "")
+    return (f"MMS-TTS (VITS) for {name or model_id}: one voice per language, 16 kHz, licence CC-BY-NC 4.0. Type an "
+            "ISO 639-3 code in the language box to switch language; non-Latin scripts are romanised with uroman "
+            "where the model was trained on romanised text.")
+
+
+def _bark_notes(model_id: str, text: str, device: str) -> str:
+    slow = "**Bark is slow on CPU.** " if device == "cpu" else ""
+    return (f"{slow}{bark_estimate(model_id, text, device)}. Voice presets pick speaker and language; the seed "
+            f"makes a run repeatable. Bark adds its own pauses, laughs and noises. At most {MAX_CHARS_BARK} "
+            "characters.")
+
+
+def info_markdown(speech: Speech) -> str:
+    """The result's headline (model, voice, length in seconds, sample rate in Hz, parts), timing line and notes."""
+    lines = [f"**{speech.model_id}** · voice {speech.voice} · {speech.duration_s:.2f} s at {speech.sample_rate} Hz "
+             f"· {speech.chunks} part{'s' if speech.chunks != 1 else ''}",
+             timing_line(speech.device, speech.dtype, speech.compute_s, speech.duration_s, speech.load_s)]
+    lines += [f"- {note}" for note in speech.notes]
+    return "\n\n".join(lines[:2]) + ("\n\n" + "\n".join(lines[2:]) if len(lines) > 2 else "")
+
+
+def spectrogram(speech: Speech) -> np.ndarray:
+    """The speech's linear-frequency spectrogram (dB, 80 dB range) as an RGB image."""
+    n_fft = 1024 if speech.sample_rate > 16_000 else 512
+    power = stft_power(speech.samples, speech.sample_rate, n_fft, n_fft // 4)
+    return spectrogram_image(power, top_db=80.0, log_frequency=False, title=f"{speech.model_id}: spectrogram")
+
+
+def write_wav(speech: Speech, name: str = "speech.wav") -> str:
+    """The speech as a 16-bit PCM wav in the results folder; returns its path."""
+    path = new_result_path(name)
+    sf.write(path, speech.samples, speech.sample_rate, subtype="PCM_16")
+    return str(path)
+
+
+def compare_rows(results: list[Comparison]) -> list[list]:
+    """One row per compared model, in COMPARE_HEADERS' order (a failed model: its error in the notes column)."""
+    return [_compare_row(result) for result in results]
+
+
+def _compare_row(result: Comparison) -> list:
+    speech = result.speech
+    if speech is None:
+        return [result.model_id, None, "", None, None, None, "", "", result.error]
+    notes = list(speech.notes)
+    if not speech.english:
+        notes.insert(0, "not English: the English recogniser's WER says little here")
+    return [result.model_id, round(result.wer, 3) if result.wer is not None else None, result.transcript,
+            round(speech.duration_s, 2), round(speech.compute_s, 2), round(speech.real_time_factor, 3),
+            f"{speech.device} · {speech.dtype}", speech.voice, " · ".join(notes)]
