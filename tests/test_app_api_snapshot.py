@@ -1,6 +1,6 @@
 """The public API of the launched app (endpoint names, parameters, outputs) is pinned in `api_snapshot.json`:
 any change to it shows up here as a diff. After a deliberate API change, rewrite the snapshot with
-`ADS_WRITE_API_SNAPSHOT=1 .venv/bin/python -m pytest tests/test_api_snapshot.py` and review the diff."""
+`ADS_WRITE_API_SNAPSHOT=1 .venv/bin/python -m pytest tests/test_app_api_snapshot.py` and review the diff."""
 
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ XSS_TEXT = "<img src=x onerror=window.__xss=1><script>window.__xss=2</script>"
 
 @pytest.fixture(scope="module")
 def page(app_url: str):
-    """The browser of tests/test_browser.py, plus a record of every dialog the page opens."""
+    """The browser of tests/test_app_browser.py, plus a record of every dialog the page opens."""
     DIALOGS.clear()
     with chromium_page(app_url, lambda dialog: (DIALOGS.append(dialog.message), dialog.dismiss())) as page:
         yield page

@@ -139,7 +139,7 @@ def test_batch_handler_runs_under_zero_gpu_with_summed_durations(monkeypatch: py
 
     import tabs.transcribe
     from shared.serving import zero_gpu
-    from tests.test_gpu import FakeSpaces
+    from tests.test_serving_gpu import FakeSpaces
 
     spaces = FakeSpaces()
     monkeypatch.setitem(sys.modules, "spaces", spaces)
