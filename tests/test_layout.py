@@ -171,6 +171,18 @@ def test_every_package_says_what_it_holds() -> None:
     assert undocumented == []
 
 
+def test_every_module_and_public_run_function_has_a_docstring() -> None:
+    missing = []
+    for path in sorted((ROOT / "shared").rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        missing += [] if ast.get_docstring(tree) else [str(path.relative_to(ROOT))]
+        if path.name == "run.py":
+            missing += [f"{path.relative_to(ROOT)}:{node.name}" for node in tree.body
+                        if isinstance(node, ast.FunctionDef) and not node.name.startswith("_")
+                        and not ast.get_docstring(node)]
+    assert missing == []
+
+
 def environment_reads(tree: ast.AST) -> list[int]:
     """Lines that read os.environ (`.get`, `[...]`) or call os.getenv; setdefault (a write) is not a read."""
     def is_environ(node: ast.AST) -> bool:
