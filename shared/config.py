@@ -33,6 +33,7 @@ class Settings:
     batch_max_files: int  # most files in one batch
     batch_max_mb: float  # largest total size of one batch
     results_dir: str  # where the files offered for download are written
+    live_time_limit_s: float  # longest live microphone session (seconds)
 
     @property
     def max_file_bytes(self) -> int:
@@ -60,6 +61,7 @@ def load_settings() -> Settings:
         batch_max_mb=_env_float("ADS_BATCH_MAX_MB", 500.0),
         results_dir=os.environ.get("ADS_RESULTS_DIR", "").strip()
         or os.path.join(tempfile.gettempdir(), "audio-demo-suite-results"),
+        live_time_limit_s=_env_float("ADS_LIVE_TIME_LIMIT_S", 3600.0),
     )
 
 

@@ -29,6 +29,13 @@ ARCHITECTURES: dict[str, tuple[str, str]] = {
         "greedy path: take each frame's best character, merge repeats, drop blanks. No language model, no "
         "decoder loop: one forward pass for the whole clip.",
     ),
+    "moonshine-streaming": (
+        "Streaming encoder-decoder on raw audio",
+        "5 ms frames of the waveform go through two stride-2 convolutions (50 vectors per second); a sliding-window "
+        "encoder looks 16 frames back and at most 4 ahead, so it can run while the audio arrives; an adapter adds "
+        "positions and an autoregressive decoder writes the text. Here the clip is cut at Silero VAD pauses and "
+        "each piece is decoded on its own (no timestamps inside a piece).",
+    ),
     "wav2vec2-cls": (
         "Encoder-only transformer with a pooled classifier",
         "The same waveform encoder as wav2vec2 / HuBERT speech recognition, but the frame vectors are averaged "

@@ -3,11 +3,15 @@ only: the work is in shared/transcribe (run, views, inside, live, batch)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import gradio as gr
 import numpy as np
 
 from shared.audio.datasets import info_with_wer
 from shared.audio.intake import load_audio
+from shared.config import SETTINGS
+from shared.errors import UserError
 from shared.models import registry
 from shared.models.availability import default_model
 from shared.outputs.batch import preview, summary_columns
@@ -25,14 +29,16 @@ from shared.serving.widgets import (
 from shared.serving.zero_gpu import gpu_task
 from shared.transcribe.batch import transcribe_batch
 from shared.transcribe.inside import render_inside
-from shared.transcribe.live import LIVE_LIMIT_S, transcribe_live
-from shared.transcribe.run import LANGUAGES, SAMPLE_RATE, TIMESTAMPS, TranscribeOptions, transcribe
+from shared.transcribe.live import LiveStream
+from shared.transcribe.run import LANGUAGES, SAMPLE_RATE, TIMESTAMPS, TranscribeOptions, Transcript, transcribe
 from shared.transcribe.views import (
     TRANSCRIBE_COLUMNS,
     compare_rows,
     ctc_view_markdown,
     ctc_view_rows,
     info_markdown,
+    live_html,
+    live_stats,
     write_outputs,
 )
 
@@ -87,11 +93,46 @@ def run_compare(audio: str | None, models: list[str] | None = None, reference: s
     return rows, diff_html
 
 
-def live_step(chunk: tuple | None, buffer: tuple | None, model: str) -> tuple[str, tuple | None]:
-    """Streaming microphone: append the new chunk, re-transcribe the whole buffer (bounded by LIVE_LIMIT_S)."""
+@user_errors
+def live_step(chunk: tuple | None, stream: LiveStream | None, model: str) -> tuple:
+    """Streaming microphone: one chunk (rate, samples) into the session's LiveStream (made on the first chunk)."""
     if chunk is None:
-        return gr.skip(), buffer
-    return transcribe_live(chunk, buffer, model)
+        return gr.skip(), gr.skip(), stream
+    stream = stream if stream is not None and not stream.finished else LiveStream(model)
+    update = stream.feed(chunk[1], chunk[0])
+    return live_html(update), live_stats(stream), stream
+
+
+@user_errors
+def live_stop(stream: LiveStream | None) -> tuple:
+    """The microphone stopped: commit the rest; the full transcript with its segments and downloads."""
+    if stream is None:
+        return gr.skip(), gr.skip(), [], None, None
+    update = stream.finish()
+    result = stream.transcript()
+    return (live_html(update), live_stats(stream) + "  \n" + info_markdown(result), _segment_rows(result),
+            write_outputs(result), None)
+
+
+def _segment_rows(result: Transcript) -> list[list]:
+    return [[round(s.start, 2), round(s.end, 2), s.text] for s in result.segments]
+
+
+@user_errors
+@gpu_task(estimate_from_audio)
+def run_transcribe_stream(audio: str | None, model: str = OFFLINE, chunk_s: float = 0.5) -> Iterator[tuple]:
+    """A file played as a live stream: every `chunk_s` seconds of it go into a LiveStream; yields the live view
+    (committed, tentative), the stats line, and at the end the segments and the SRT/VTT/JSON downloads."""
+    if not 0.01 <= float(chunk_s) <= 10:
+        raise UserError("chunk_s must be between 0.01 and 10 seconds.")
+    clip = load_audio(audio)
+    stream, step = LiveStream(model), max(1, int(float(chunk_s) * clip.sample_rate))
+    for begin in range(0, len(clip.samples), step):
+        update = stream.feed(clip.samples[begin:begin + step], clip.sample_rate)
+        yield live_html(update), live_stats(stream), gr.skip(), gr.skip()
+    update = stream.finish()
+    result = stream.transcript()
+    yield live_html(update), live_stats(stream), _segment_rows(result), write_outputs(result)
 
 
 @user_errors
@@ -139,16 +180,34 @@ def build() -> None:
         inside.draw_on_open(render_inside, event)
         table.select(play_segment, [audio, table], snippet, api_visibility="private")
     with gr.Tab("Live microphone"):
-        gr.Markdown(f"Speak: the text grows as you talk (up to {LIVE_LIMIT_S} s). The built-in faster-whisper "
-                    "model is fast enough on CPU.")
-        live_model = gr.Dropdown([(s.label, s.id) for s in registry.models_for(registry.ASR)], value=OFFLINE,
-                                 label="Model")
+        gr.Markdown("Speak: finished words turn black, words that may still change are grey. Silero VAD cuts the "
+                    "talk into utterances and a word is committed once two transcriptions in a row agree on it, so "
+                    "the work per second stays flat however long you talk (up to "
+                    f"{SETTINGS.live_time_limit_s / 60:.0f} minutes). Stop gives the full transcript and its "
+                    "subtitles.")
+        live_model = model_dropdown(registry.ASR, default=OFFLINE)
         live_audio = gr.Audio(sources=["microphone"], streaming=True, type="numpy", label="Microphone")
-        live_text = gr.Textbox(label="Live transcript", lines=4)
+        live_view = gr.HTML(live_html(None), elem_id="live-transcript")
+        live_info = gr.Markdown()
+        with gr.Accordion("Segments and downloads", open=False):
+            live_table = gr.Dataframe(headers=["start (s)", "end (s)", "text"], interactive=False)
+            live_files = gr.File(label="Download: SRT, VTT, JSON", file_count="multiple")
         live_state = gr.State(None)
-        live_audio.stream(live_step, [live_audio, live_state, live_model], [live_text, live_state],
-                          stream_every=1.0, time_limit=LIVE_LIMIT_S, api_visibility="private")
-        live_audio.start_recording(lambda: ("", None), None, [live_text, live_state], api_visibility="private")
+        live_audio.stream(live_step, [live_audio, live_state, live_model], [live_view, live_info, live_state],
+                          stream_every=0.5, time_limit=SETTINGS.live_time_limit_s, api_visibility="private",
+                          concurrency_limit=SETTINGS.gpu_concurrency, show_progress="hidden")
+        live_audio.start_recording(lambda: (live_html(None), "", None), None, [live_view, live_info, live_state],
+                                   api_visibility="private")
+        live_audio.stop_recording(live_stop, live_state, [live_view, live_info, live_table, live_files, live_state],
+                                  api_visibility="private")
+        with gr.Accordion("No microphone? Play a file as a live stream", open=False):
+            stream_audio = audio_input()
+            stream_chunk = gr.Slider(0.1, 5, value=0.5, step=0.1, label="Chunk (s)")
+            stream_run = gr.Button("Stream it")
+            gr.Examples(example_paths("speech_piper.wav"), inputs=[stream_audio])
+        stream_run.click(run_transcribe_stream, [stream_audio, live_model, stream_chunk],
+                         [live_view, live_info, live_table, live_files], api_name="transcribe_stream",
+                         show_progress="minimal", **MODEL_EVENT)
     with gr.Tab("Compare models"):
         with gr.Row():
             with gr.Column():

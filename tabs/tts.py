@@ -1,14 +1,27 @@
-"""Text-to-speech tab: Piper, SpeechT5, Bark and MMS; one model at a time, or 2–4 side by side with a round trip
-through speech recognition (WER of what the recogniser hears against the text)."""
+"""Text-to-speech tab: Piper, SpeechT5, Bark and MMS; one model at a time (whole, or streamed sentence by sentence
+while the rest is synthesised), or 2–4 side by side with a round trip through speech recognition (WER of what the
+recogniser hears against the text)."""
 
 from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import gradio as gr
 
 from shared.models import registry
 from shared.models.availability import default_model
 from shared.serving.estimates import estimate_from_text
-from shared.serving.widgets import MODEL_EVENT, inside_outputs, inside_section, model_dropdown, user_errors
+from shared.serving.relay import Outlet, relay
+from shared.serving.widgets import (
+    MODEL_EVENT,
+    draw_pending,
+    inside_outputs,
+    inside_section,
+    model_dropdown,
+    user_errors,
+)
 from shared.serving.zero_gpu import gpu_task
 from shared.tts import inside as inside_tts
 from shared.tts import run as tts
@@ -16,6 +29,7 @@ from shared.tts import views, voices
 from shared.tts.text import MAX_CHARS
 
 SLOTS = 4  # players / spectrograms in the comparison
+WHOLE_OUTPUTS = 7  # the streaming event's outputs after its player: wav, spectrogram, info, details, inside (3)
 EXAMPLES = [
     "The quick brown fox jumps over the lazy dog. Speech synthesis has come a long way.",
     "Please call Stella. Ask her to bring these things with her from the store: six spoons of fresh snow peas.",
@@ -28,14 +42,55 @@ EXAMPLES = [
 def run_tts(text: str, model: str = tts.OFFLINE_VOICE, voice: str = "", language: str = "", seed: float = 0,
             inside: bool = True, progress: gr.Progress = gr.Progress()) -> tuple:
     """`inside`: draw the "Inside the model" pictures now (API default); the UI passes whether the section is open."""
-    speech = tts.synthesize(text, model, voice, language, int(seed or 0),
-                            progress=lambda f, d: progress(f, desc=d))
-    progress(0.97, desc="Spectrogram")
+    def report(fraction: float, desc: str) -> None:
+        progress(fraction, desc=desc)
+
+    return whole_outputs(tts.synthesize(text, model, voice, language, int(seed or 0), progress=report), inside,
+                         report)
+
+
+def whole_outputs(speech: tts.Speech, inside: bool, report: Callable[[float, str], None]) -> tuple:
+    """A finished synthesis's outputs: the wav file, spectrogram, timing line, details and inside views (drawn now
+    when `inside`, else its recording kept for when the section opens; no second pass either way)."""
+    report(0.97, "Spectrogram")
     spectrogram = views.spectrogram(speech)
-    progress(0.98, desc="Inside the model")
-    recording = speech.recording()  # this run's trace, no second pass
+    report(0.98, "Inside the model")
     return (views.write_wav(speech), spectrogram, views.info_markdown(speech), speech.to_json(),
-            *inside_outputs(inside_tts.render_inside, recording, inside))
+            *inside_outputs(inside_tts.render_inside, speech.recording(), inside))
+
+
+def speak_streaming(text: str, model: str, voice: str, language: str, seed: float, inside: bool, outlet: Outlet,
+                    progress: gr.Progress) -> tuple:
+    """The whole streamed synthesis, in the calling thread: each piece goes to `outlet` as 16-bit wav bytes for the
+    streaming player (other outputs unchanged) as soon as it is made; returns the outputs `run_tts` returns."""
+    def report(fraction: float, desc: str) -> None:
+        outlet.check()
+        progress(fraction, desc=desc)
+
+    for item in tts.synthesize_stream(text, model, voice, language, int(seed or 0), progress=report):
+        if isinstance(item, tts.Speech):
+            return gr.skip(), *whole_outputs(item, inside, report)
+        outlet.send((views.wav_bytes(item), *[gr.skip()] * WHOLE_OUTPUTS))
+    raise RuntimeError("the synthesis stream ended without its Speech")
+
+
+@user_errors
+@gpu_task(estimate_from_text)
+def run_tts_stream(text: str, model: str = tts.OFFLINE_VOICE, voice: str = "", language: str = "", seed: float = 0,
+                   inside: bool = True, progress: gr.Progress = gr.Progress()) -> Iterator[Any]:
+    """Streamed speech (up to tts.MAX_CHARS_STREAM characters): yields each piece (a sentence for Piper, a chunk for
+    the others) as 16-bit wav bytes for the streaming player while the rest is synthesised, then the full wav,
+    spectrogram, timing line, details and inside views as `/tts` returns them. A cancel or a closed page stops the
+    synthesis at its next piece or progress update."""
+    yield from relay(functools.partial(speak_streaming, text, model, voice, language, seed, inside, progress=progress))
+
+
+_draw_stream_inside = user_errors(functools.partial(draw_pending, inside_tts.render_inside))
+
+
+def _draw_now_if_open(is_open: bool, recording: Any) -> tuple:
+    """After a streamed run: draw its recording when the section was opened while it ran."""
+    return _draw_stream_inside(recording) if is_open else (gr.skip(), gr.skip(), gr.skip())
 
 
 @user_errors
@@ -73,11 +128,35 @@ def on_language_pick(language: str, model: str) -> str | dict:
     return gr.update(choices=registry.choices(registry.TTS), value=model_id)  # a new language joins the list
 
 
+def streaming_widgets(controls: gr.Column, run: gr.Button, results: gr.Column,
+                      audio: gr.Audio) -> tuple[gr.Button, gr.Audio]:
+    """The "Stream while synthesising" button (with its note) under `run` and the streaming player above `audio`.
+    Built after the rest of the tab, then moved into place: an unlabelled output's API name is "value_<block id>",
+    so blocks built earlier would renumber the inside card that `/tts` returns (pinned in tests/api_snapshot.json)."""
+    with controls:
+        stream = gr.Button("Stream while synthesising", elem_id="tts-stream-run")
+        note = gr.Markdown(f"Streaming plays each sentence as soon as it is ready and reads up to "
+                           f"{tts.MAX_CHARS_STREAM:,} characters (Bark: {tts.MAX_CHARS_BARK}).")
+    with results:
+        streamed = gr.Audio(label="Speech as it is synthesised", streaming=True, autoplay=True, interactive=False,
+                            elem_id="tts-stream")
+    move_to(controls, controls.children.index(run) + 1, stream, note)
+    move_to(results, results.children.index(audio), streamed)
+    return stream, streamed
+
+
+def move_to(container: gr.Column, position: int, *blocks: Any) -> None:
+    """Move `blocks` (children of `container`) to `position` among its children, in the order given."""
+    for block in blocks:
+        container.children.remove(block)
+    container.children[position:position] = blocks
+
+
 def build() -> None:
     default = default_model("microsoft/speecht5_tts", tts.OFFLINE_VOICE)
     with gr.Tab("Synthesize", elem_id="tts-synthesize"):
         with gr.Row():
-            with gr.Column():
+            with gr.Column() as controls:
                 text = gr.Textbox(label="Text", lines=4, value=EXAMPLES[0],
                                   info=f"Up to {MAX_CHARS} characters; long text is read sentence by sentence.")
                 model = model_dropdown(registry.TTS, default=default)
@@ -90,17 +169,22 @@ def build() -> None:
                 seed = gr.Number(0, precision=0, label="Seed (Bark, VITS, SpeechT5's random voice)")
                 run = gr.Button("Speak", variant="primary")
                 gr.Examples([[example] for example in EXAMPLES], inputs=[text])
-            with gr.Column():
+            with gr.Column() as results:
                 audio = gr.Audio(label="Speech (wav)", type="filepath", interactive=False, buttons=["download"],
                                  elem_id="tts-audio")
                 info = gr.Markdown(label="Timing")
                 picture = gr.Image(label="Spectrogram", format="png", show_label=False, elem_id="tts-spectrogram")
                 details = gr.JSON(label="Details")
                 inside = inside_section("Speak some text to see what the model computed on the way.")
+            stream, streamed = streaming_widgets(controls, run, results, audio)
         # the inside views go last: the API's existing output positions stay as they were
         event = run.click(run_tts, [text, model, voice, language, seed, inside.is_open],
                           [audio, picture, info, details, *inside.outputs], api_name="tts", **MODEL_EVENT)
         inside.draw_on_open(inside_tts.render_inside, event)
+        streaming = stream.click(run_tts_stream, [text, model, voice, language, seed, inside.is_open],
+                                 [streamed, audio, picture, info, details, *inside.outputs], api_name="tts_stream",
+                                 show_progress_on=[audio], **MODEL_EVENT)
+        streaming.then(_draw_now_if_open, [inside.is_open, inside.recorded], inside.outputs, api_visibility="private")
         model.change(on_model_change, [model, text], [voice, notes, language], api_visibility="private")
         text.blur(lambda m, t: views.model_notes(m, t), [model, text], notes, api_visibility="private")
         language.change(on_language_pick, [language, model], model, api_visibility="private")

@@ -131,8 +131,10 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @contextmanager
-def chromium_page(url: str, on_dialog: Callable[[Any], None] | None = None) -> Iterator[Any]:
-    """Debian's Chromium driven by Playwright (no browser download), headless, on the app's first tab."""
+def chromium_page(url: str, on_dialog: Callable[[Any], None] | None = None,
+                  extra_args: tuple[str, ...] = ()) -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (no browser download), headless, on the app's first tab;
+    `extra_args` are more Chromium flags (e.g. a fake microphone)."""
     if not Path(CHROMIUM).exists():
         pytest.fail("chromium is not installed: run `make test` (it installs it) or apt-get install chromium")
     from playwright.sync_api import sync_playwright
@@ -141,7 +143,7 @@ def chromium_page(url: str, on_dialog: Callable[[Any], None] | None = None) -> I
         browser = playwright.chromium.launch_persistent_context(
             profile, executable_path=CHROMIUM, headless=True, viewport={"width": 1400, "height": 1800},
             args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--disable-quic"])
+                  "--disable-component-update", "--disable-sync", "--disable-quic", *extra_args])
         page = browser.new_page()
         if on_dialog is not None:
             page.on("dialog", on_dialog)

@@ -100,3 +100,28 @@ def test_inside_the_model_in_the_browser(page, tab: str) -> None:
     (ARTIFACTS / "screenshots").mkdir(parents=True, exist_ok=True)
     slug = tab.lower().replace(" ", "-")
     section.screenshot(path=str(ARTIFACTS / "screenshots" / f"inside-{slug}.png"))
+
+
+def test_live_microphone_in_the_browser(app_url: str, tmp_path: Path) -> None:
+    """Chromium's fake microphone plays a spoken wav: the live transcript's committed (black) text grows."""
+    import numpy as np
+    import soundfile as sf
+
+    speech, rate = sf.read(EXAMPLES_DIR / "speech_piper.wav", dtype="int16")
+    looped = tmp_path / "mic.wav"  # the fake device loops the file; a pause between repeats ends each utterance
+    sf.write(looped, np.concatenate([speech, np.zeros(rate, np.int16)] * 3), rate, subtype="PCM_16")
+    fake_mic = ("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-audio-capture={looped}")
+    with chromium_page(app_url, extra_args=fake_mic) as page:
+        page.context.grant_permissions(["microphone"])
+        page.get_by_role("tab", name="Transcribe", exact=True).click()
+        page.get_by_role("tab", name="Live microphone", exact=True).click()
+        page.get_by_role("button", name="Record", exact=True).click()
+        committed = page.locator("#live-transcript .live-committed")
+        committed.first.wait_for(timeout=60_000)
+        page.wait_for_function("() => (document.querySelector('#live-transcript .live-committed')?.textContent"
+                               " || '').toLowerCase().includes('fox')", timeout=90_000)
+        first = committed.first.text_content()
+        page.wait_for_function("n => document.querySelector('#live-transcript .live-committed').textContent.length"
+                               " > n", arg=len(first), timeout=90_000)
+        page.screenshot(path=str(ARTIFACTS / "screenshots" / "live.png"), full_page=True)

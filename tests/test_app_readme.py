@@ -25,10 +25,12 @@ def test_readme_api_examples_run(app_url: str, monkeypatch) -> None:
     assert isinstance(namespace["turns"], list) and namespace["turns"]
     assert Path(namespace["wav_path"]).stat().st_size > 1000
     assert namespace["labels"]["label"] and namespace["scores"]["confidences"]
+    assert "lazy dog" in namespace["live_view"].lower() and len(namespace["live_views"]) > 5
+    assert Path(namespace["streamed_wav"]).stat().st_size > 1000
 
 
 def test_every_main_endpoint_is_documented() -> None:
     documented = set(re.findall(r'api_name="/(\w+)"', readme_api_block()))
     expected = {"visualize", "transcribe", "compare_transcripts", "classify", "compare_classifiers", "zero_shot",
-                "diarize", "who_said_what", "tts", "compare_tts"}
+                "diarize", "who_said_what", "tts", "compare_tts", "transcribe_stream", "tts_stream"}
     assert expected <= documented

@@ -43,3 +43,14 @@ def test_mms_language_specs_are_built_only_from_codes() -> None:
     for bad in ("../x", "a/b", "x y", "https://evil"):
         with pytest.raises(registry.UnknownModelError):
             registry.mms_tts_spec(bad, "bad")
+
+
+def test_moonshine_streaming_sizes() -> None:
+    """English-only, MIT, loaded by the transformers engine (its ASR pipeline), offered in the ASR dropdown."""
+    specs = [spec for spec in registry.MODELS if spec.family == "moonshine-streaming"]
+    assert [spec.id for spec in specs] == [f"UsefulSensors/moonshine-streaming-{size}"
+                                           for size in ("tiny", "small", "medium")]
+    assert all(spec.task == registry.ASR and spec.engine == "transformers" and spec.license == "mit"
+               and not spec.gated for spec in specs)
+    assert [spec.size_mb for spec in specs] == sorted(spec.size_mb for spec in specs)
+    assert {spec.id for spec in specs} <= {value for _, value in registry.choices(registry.ASR)}

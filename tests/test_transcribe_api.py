@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from gradio_client import Client, handle_file
 
@@ -59,3 +61,24 @@ def test_transcribe_errors(client: Client) -> None:
                        api_name="/transcribe")
     with pytest.raises(Exception, match=r"unknown model|not in the list of choices"):
         client.predict(handle_file(SPEECH), model="evil/repo", api_name="/transcribe")
+
+
+def _committed(view: str) -> str:
+    return view.split('live-committed">')[1].split("</span>")[0] if "live-committed" in view else ""
+
+
+def test_transcribe_stream_endpoint_grows_committed_text(client: Client) -> None:
+    """/transcribe_stream plays a file as a live stream: committed text only grows, and it ends with the downloads."""
+    job = client.submit(handle_file(SPEECH), model="offline:whisper-tiny.en", chunk_s=0.5,
+                        api_name="/transcribe_stream")
+    views = [view for view, *_ in job]
+    final_view, stats, segments, files = job.outputs()[-1]
+    committed = [_committed(view) for view in views]
+    assert len(views) > 5 and all(later.startswith(earlier) for earlier, later in itertools.pairwise(committed))
+    assert wer(SPEECH_TEXT, _committed(final_view)) <= 0.15 and "words" in stats and "latency" in stats
+    assert segments["data"] and sorted(path.rsplit(".", 1)[1] for path in files) == ["json", "srt", "vtt"]
+
+
+def test_transcribe_stream_refuses_bad_chunks(client: Client) -> None:
+    with pytest.raises(Exception, match=r"minimum value 0\.1"):
+        client.predict(handle_file(SPEECH), model="offline:whisper-tiny.en", chunk_s=0, api_name="/transcribe_stream")

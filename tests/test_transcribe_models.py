@@ -6,17 +6,20 @@ import numpy as np
 import pytest
 
 from shared.audio.intake import AudioClip, resample
+from shared.errors import UserError
 from shared.models import registry
 from shared.outputs.subtitles import parse_cues
 from shared.outputs.text_metrics import wer
-from shared.transcribe.run import TranscribeOptions, transcribe
+from shared.transcribe.run import MOONSHINE_MAX_CHUNK_S, TranscribeOptions, speech_chunks, transcribe
 from shared.transcribe.views import ctc_view_markdown, ctc_view_rows, write_outputs
 from tests.speech_data import PIPER_SENTENCES, synthesize
+from tests.tiny_models.transformers_models import MOONSHINE_TEXT
 
 HUB_ASR = [spec for spec in registry.models_for(registry.ASR) if not spec.offline]
 WHISPER = [spec.id for spec in HUB_ASR if spec.family == "whisper"]
 MULTILINGUAL = [model_id for model_id in WHISPER if not model_id.endswith(".en")]
 CTC = [spec.id for spec in HUB_ASR if spec.family == "ctc"]
+MOONSHINE = [spec.id for spec in HUB_ASR if spec.family == "moonshine-streaming"]
 LONG_REPEATS = 12
 
 
@@ -93,3 +96,60 @@ def test_ctc_view(speech: AudioClip, model_id: str) -> None:
     rows = ctc_view_rows(result)
     assert rows and all(len(row) == 4 for row in rows)
     assert "merge repeats" in ctc_view_markdown(result)
+
+
+# ---- Moonshine Streaming: text only, one segment per speech chunk between VAD pauses -------------------------------
+def test_moonshine_sizes_are_registered() -> None:
+    assert MOONSHINE == [f"UsefulSensors/moonshine-streaming-{size}" for size in ("tiny", "small", "medium")]
+
+
+@pytest.mark.parametrize("model_id", MOONSHINE)
+@pytest.mark.parametrize("timestamps", ["none", "segment", "word"])
+def test_moonshine_short_clip(speech: AudioClip, model_id: str, timestamps: str) -> None:
+    """The tiny stand-ins say MOONSHINE_TEXT whatever the audio: the text arrives whole, segments are the speech
+    span Silero found (not the padded clip), and word timestamps give no words rather than invented ones."""
+    result = transcribe(speech, model_id, TranscribeOptions(timestamps=timestamps))
+    assert result.text == MOONSHINE_TEXT and result.language == "en" and not result.no_speech
+    assert len(result.segments) == 1 and result.words == []
+    segment = result.segments[0]
+    if timestamps == "none":
+        assert (segment.start, segment.end) == (0.0, speech.duration_s)
+    else:
+        assert 0 < segment.start < 0.5 and speech.duration_s - 0.5 < segment.end <= speech.duration_s
+    assert result.compute_s > 0 and result.device == "cpu"
+    for path in write_outputs(result):
+        if path.endswith((".srt", ".vtt")):
+            assert len(parse_cues(open(path).read())) == len(result.segments)
+
+
+@pytest.mark.parametrize("model_id", MOONSHINE[:1])
+def test_moonshine_long_form_one_segment_per_utterance(long_speech: AudioClip, model_id: str) -> None:
+    """~70 s (past what one decode should take): each repetition, between 0.5 s+ pauses, is its own chunk."""
+    result = transcribe(long_speech, model_id, TranscribeOptions(timestamps="segment", beam_size=2))
+    assert len(result.segments) == LONG_REPEATS
+    assert result.text == " ".join([MOONSHINE_TEXT] * LONG_REPEATS)
+    ends = [0.0] + [edge for segment in result.segments for edge in (segment.start, segment.end)]
+    assert ends == sorted(ends) and ends[-1] <= long_speech.duration_s
+    assert all(segment.end - segment.start <= MOONSHINE_MAX_CHUNK_S for segment in result.segments)
+
+
+def test_moonshine_caps_tokens_by_duration_and_pads_frames(tiny_hf_home) -> None:
+    """0.3 s of any length (not whole 80-sample frames) decodes, and at most 4 tokens come out (6.5 per second,
+    at least 4): the tiny model's sentence stops after "Hello from"."""
+    noise = (np.random.default_rng(1).standard_normal(4_801) * 0.1).astype(np.float32)
+    clip = AudioClip(noise, 16_000, 16_000, 1, "wav", "noise.wav")
+    result = transcribe(clip, MOONSHINE[0], TranscribeOptions(detect_silence=False))
+    assert result.text == "Hello from"
+
+
+def test_moonshine_is_english_only(speech: AudioClip) -> None:
+    for options in (TranscribeOptions(task="translate"), TranscribeOptions(language="fr")):
+        with pytest.raises(UserError, match="English-only"):
+            transcribe(speech, MOONSHINE[0], options)
+
+
+def test_speech_chunks_join_close_regions_and_cut_long_ones() -> None:
+    assert speech_chunks([(1.0, 2.0), (2.3, 3.0), (4.0, 5.0)], 6.0) == [(1.0, 3.0), (4.0, 5.0)]
+    assert speech_chunks([(0.0, 15.0), (15.2, 25.0)], 25.0) == [(0.0, 15.0), (15.2, 25.0)]  # joined: 25 s > 20 s
+    assert speech_chunks([(0.0, 50.0)], 50.0) == [(0.0, 50 / 3), (50 / 3, 100 / 3), (100 / 3, 50.0)]
+    assert speech_chunks([], 30.0) == [(0.0, 15.0), (15.0, 30.0)]  # no VAD regions: the whole clip

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from shared.serving.widgets import EXAMPLES_DIR
-from shared.transcribe.live import LIVE_LIMIT_S
-from tabs.transcribe import live_step, play_segment
+from tabs.transcribe import live_step, live_stop, play_segment
 from tests.speech_data import synthesize
 
 SPEECH = str(EXAMPLES_DIR / "speech_piper.wav")
@@ -27,18 +29,21 @@ def test_play_segment_cuts_the_row(as_frame: bool) -> None:
     assert rate == 22_050 and len(samples) == int(0.5 * rate)
 
 
-def test_live_step_grows_text_and_bounds_the_buffer() -> None:
+def test_live_step_commits_and_stop_gives_the_downloads() -> None:
     speech, rate = synthesize("The quick brown fox jumps over the lazy dog.")
-    pcm = (speech * 32767).astype(np.int16)
-    half = len(pcm) // 2
-    text, buffer = live_step((rate, pcm[:half]), None, "offline:whisper-tiny.en")
-    first_words = len(text.split())
-    text, buffer = live_step((rate, pcm[half:]), buffer, "offline:whisper-tiny.en")
-    assert "lazy dog" in text.lower() and len(text.split()) > first_words
-    assert buffer[0] == 16_000 and abs(len(buffer[1]) - len(speech) * 16_000 / rate) < 200
-    long_chunk = np.zeros((LIVE_LIMIT_S + 5) * 16_000, np.int16)
-    _, buffer = live_step((16_000, long_chunk), buffer, "offline:whisper-tiny.en")
-    assert len(buffer[1]) == LIVE_LIMIT_S * 16_000
+    pcm = np.concatenate([(speech * 32767).astype(np.int16), np.zeros(rate, np.int16)])  # then 1 s of silence
+    views, stream = [], None
+    for begin in range(0, len(pcm), rate // 2):  # 0.5 s chunks, as the browser streams them
+        view, stats, stream = live_step((rate, pcm[begin:begin + rate // 2]), stream, "offline:whisper-tiny.en")
+        views.append(view)
+    assert "lazy dog" in views[-1].lower() and "words" in stats
+    committed = [view.split('live-committed">')[1].split("</span>")[0] for view in views if "live-committed" in view]
+    assert all(later.startswith(earlier) for earlier, later in itertools.pairwise(committed))
+    view, info, rows, files, state = live_stop(stream)
+    assert "real-time factor" in info
+    assert "lazy dog" in view.lower() and rows and state is None
+    assert sorted(Path(path).suffix for path in files) == [".json", ".srt", ".vtt"]
+    assert live_step(None, None, "offline:whisper-tiny.en")[2] is None
 
 
 def test_default_model_offline_fallback_and_cached_preference(tiny_hf_home, tmp_path) -> None:

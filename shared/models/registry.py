@@ -50,6 +50,12 @@ def _whisper(repo: str, size_mb: float, title: str) -> ModelSpec:
                      title=title)
 
 
+def _moonshine_streaming(size: str, size_mb: float) -> ModelSpec:
+    """Moonshine Streaming (Useful Sensors; English only, MIT per the model card), through transformers."""
+    return ModelSpec(f"UsefulSensors/moonshine-streaming-{size}", ASR, "transformers", "moonshine-streaming", size_mb,
+                     "mit", title=f"Moonshine Streaming {size} (English)")
+
+
 MODELS: tuple[ModelSpec, ...] = (
     # --- speech recognition -------------------------------------------------------------------------------------
     ModelSpec("offline:whisper-tiny.en", ASR, "faster-whisper", "whisper", 75, "mit",
@@ -67,6 +73,11 @@ MODELS: tuple[ModelSpec, ...] = (
               title="Wav2Vec2 base 960h (CTC)"),
     ModelSpec("facebook/hubert-large-ls960-ft", ASR, "transformers", "ctc", 1262, "apache-2.0",
               title="HuBERT large LS-960 (CTC)"),
+    # fp32 MB from parameter counts: 44 M in transformers' default (tiny) config; ~123 M and ~245 M per the
+    # small and medium model pages
+    _moonshine_streaming("tiny", 176),
+    _moonshine_streaming("small", 490),
+    _moonshine_streaming("medium", 980),
     # --- audio classification -----------------------------------------------------------------------------------
     ModelSpec("MIT/ast-finetuned-audioset-10-10-0.4593", CLASSIFY, "transformers", "ast", 346, "bsd-3-clause",
               title="AST AudioSet (527 classes, sigmoid)"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 import threading
 from collections.abc import Callable
@@ -46,7 +47,15 @@ IN_FLIGHT = InFlight(SETTINGS.gpu_concurrency)
 
 
 def counted(fn: F) -> F:
-    """`fn` holding one of the IN_FLIGHT slots while it runs."""
+    """`fn` holding one of the IN_FLIGHT slots while it runs (a generator handler: while it is iterated)."""
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def streaming(*args: Any, **kwargs: Any) -> Any:
+            with IN_FLIGHT:
+                yield from fn(*args, **kwargs)
+
+        return streaming  # type: ignore[return-value]
+
     @functools.wraps(fn)
     def run(*args: Any, **kwargs: Any) -> Any:
         with IN_FLIGHT:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
+import inspect
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,29 +32,43 @@ def _is_out_of_memory(exc: BaseException) -> bool:
 
 
 def user_errors(fn: F) -> F:
-    """Every failure reaches the user as a clear gr.Error; unexpected ones are logged, never shown as a traceback."""
+    """Every failure reaches the user as a clear gr.Error; unexpected ones are logged, never shown as a traceback.
+    Generator handlers (streamed outputs) are covered while they are iterated."""
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def streaming(*args: Any, **kwargs: Any) -> Any:
+            with _as_gradio_errors(fn.__name__):
+                yield from fn(*args, **kwargs)
+
+        return streaming  # type: ignore[return-value]
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
+        with _as_gradio_errors(fn.__name__):
             return fn(*args, **kwargs)
-        except (gr.Error, Cancelled):
-            raise
-        except UserError as exc:
-            # Gradio renders toasts as (sanitised) HTML; messages may quote user text, so show it as text
-            raise gr.Error(html.escape(str(exc), quote=False), print_exception=False) from None
-        except Exception as exc:
-            if _is_out_of_memory(exc):
-                from shared.models.loader import get_loader
-
-                get_loader().unload_all()
-                raise gr.Error("Out of memory: idle models were unloaded, please try again (or use a shorter "
-                               "clip / smaller model).", print_exception=False) from None
-            log.exception("unexpected error in %s", fn.__name__)
-            raise gr.Error(f"Something went wrong ({type(exc).__name__}); the details are in the server log.",
-                           print_exception=False) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+@contextlib.contextmanager
+def _as_gradio_errors(name: str) -> Iterator[None]:
+    try:
+        yield
+    except (gr.Error, Cancelled, GeneratorExit):
+        raise
+    except UserError as exc:
+        # Gradio renders toasts as (sanitised) HTML; messages may quote user text, so show it as text
+        raise gr.Error(html.escape(str(exc), quote=False), print_exception=False) from None
+    except Exception as exc:
+        if _is_out_of_memory(exc):
+            from shared.models.loader import get_loader
+
+            get_loader().unload_all()
+            raise gr.Error("Out of memory: idle models were unloaded, please try again (or use a shorter "
+                           "clip / smaller model).", print_exception=False) from None
+        log.exception("unexpected error in %s", name)
+        raise gr.Error(f"Something went wrong ({type(exc).__name__}); the details are in the server log.",
+                       print_exception=False) from None
 
 
 def model_dropdown(task: str, label: str = "Model", default: str | None = None) -> gr.Dropdown:

@@ -1,10 +1,12 @@
 """Speech recognition: 16 kHz mono audio in, a `Transcript` out (text, timed segments and words, language,
 timings). `transcribe` checks the request, gates silence (Silero VAD), and dispatches to the engine: faster-whisper
-(CTranslate2), Whisper through transformers, or CTC (wav2vec2 / HuBERT). With `inside=True` the same run also
-records what the "Inside the model" views need (capture.py). No Gradio here."""
+(CTranslate2), Whisper through transformers, CTC (wav2vec2 / HuBERT), or Moonshine Streaming (one decode per speech
+chunk between VAD pauses). With `inside=True` the same run also records what the "Inside the model" views need
+(capture.py). No Gradio here."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple
 
@@ -133,7 +135,7 @@ def transcribe(clip: AudioClip, model_id: str, options: TranscribeOptions = Tran
     kept = AsrInside() if inside else None
     with loader.use(model_id) as model:
         with Stopwatch() as compute:
-            recognized = _recognize(spec, model, clip.samples, options, progress, kept)
+            recognized = _recognize(spec, model, clip.samples, options, progress, kept, loader)
         if kept is not None:
             kept.card = architecture_card(spec.family, model, model_id)
     text = " ".join(segment.text.strip() for segment in recognized.segments).strip()
@@ -172,13 +174,15 @@ def _has_speech(clip: AudioClip, loader: ModelLoader, progress: Progress) -> boo
 
 
 def _recognize(spec: ModelSpec, model: Any, samples: np.ndarray, options: TranscribeOptions, progress: Progress,
-               kept: AsrInside | None) -> _Recognized:
+               kept: AsrInside | None, loader: ModelLoader) -> _Recognized:
     if spec.engine == "faster-whisper":
         return _faster_whisper(model, samples, spec.id, options, progress, kept)
     if spec.family == "whisper":
         return _whisper_pipeline(model, samples, spec.id, options, progress, kept)
     if spec.family == "ctc":
         return _ctc(model, samples, progress, kept=kept)
+    if spec.family == "moonshine-streaming":
+        return _moonshine(model, samples, spec.id, options, progress, loader)
     raise UserError(f"No recognizer for {spec.id}.")  # pragma: no cover - the registry only holds the above
 
 
@@ -382,3 +386,60 @@ def ctc_words(frames: CtcFrames) -> list[Word]:
     if letters:
         words.append(Word(first * frames.frame_s, (last + 1) * frames.frame_s, "".join(letters).lower()))
     return words
+
+
+# ---- Moonshine Streaming (transformers pipeline, one decode per speech chunk) ---------------------------------------
+MOONSHINE_MAX_CHUNK_S = 20.0  # longest chunk decoded at once (s); the decoder's position table ends at 81.9 s
+MOONSHINE_JOIN_GAP_S = 0.5  # speech regions closer than this (s) are decoded together
+MOONSHINE_TOKENS_PER_S = 6.5  # the model card's cap on generated tokens per second of audio (stops repetition loops)
+MOONSHINE_MIN_TOKENS = 4
+MOONSHINE_FRAME = 80  # samples per 5 ms input frame: the encoder reads whole frames only
+
+
+def _speech_regions(samples: np.ndarray, loader: ModelLoader, progress: Progress) -> list[tuple[float, float]]:
+    progress(0.1, "Finding the pauses between utterances (Silero VAD)")
+    with loader.use(VAD_MODEL_ID) as vad:
+        return vad.speech_segments(samples)
+
+
+def speech_chunks(regions: list[tuple[float, float]], duration_s: float, max_s: float = MOONSHINE_MAX_CHUNK_S,
+                  join_gap_s: float = MOONSHINE_JOIN_GAP_S) -> list[tuple[float, float]]:
+    """The spans (s) to decode one at a time: speech regions (from VAD), neighbours less than `join_gap_s` s apart
+    joined while the result stays within `max_s` s, longer regions cut into equal parts of at most `max_s` s; the
+    whole clip, cut the same way, when there are no regions."""
+    joined: list[list[float]] = []
+    for start, end in regions or [(0.0, duration_s)]:
+        if joined and start - joined[-1][1] < join_gap_s and end - joined[-1][0] <= max_s:
+            joined[-1][1] = end
+        else:
+            joined.append([start, end])
+    chunks = []
+    for start, end in joined:
+        parts = max(1, math.ceil((end - start) / max_s))
+        chunks += [(start + (end - start) * i / parts, start + (end - start) * (i + 1) / parts) for i in range(parts)]
+    return chunks
+
+
+def _moonshine(pipe: Any, samples: np.ndarray, model_id: str, options: TranscribeOptions, progress: Progress,
+               loader: ModelLoader) -> _Recognized:
+    """Moonshine Streaming gives text only (no timestamps): each speech chunk between VAD pauses (`speech_chunks`)
+    is decoded on its own and becomes one segment spanning that chunk (s). No word timestamps: with
+    timestamps="word" the segments come without words (never invented ones). English only."""
+    _check_english_only(model_id, False, options)
+    chunks = speech_chunks(_speech_regions(samples, loader, progress), len(samples) / SAMPLE_RATE)
+    segments = []
+    for index, (start, end) in enumerate(chunks):
+        progress(0.15 + 0.85 * index / len(chunks), f"Decoding speech chunk {index + 1} of {len(chunks)}")
+        text = _moonshine_chunk(pipe, samples[int(start * SAMPLE_RATE): int(end * SAMPLE_RATE)], options.beam_size)
+        if text:
+            segments.append(Segment(start, end, text))
+    return _Recognized(segments, "en", None)
+
+
+def _moonshine_chunk(pipe: Any, chunk: np.ndarray, beam_size: int) -> str:
+    """The text of one chunk (16 kHz samples), zero-padded to whole 5 ms frames (the pipeline does not pad)."""
+    padded = np.pad(chunk, (0, -len(chunk) % MOONSHINE_FRAME))
+    max_tokens = max(MOONSHINE_MIN_TOKENS, math.ceil(len(chunk) / SAMPLE_RATE * MOONSHINE_TOKENS_PER_S))
+    output = pipe({"raw": padded, "sampling_rate": SAMPLE_RATE},
+                  generate_kwargs={"num_beams": beam_size, "max_new_tokens": max_tokens})
+    return output["text"].strip()

@@ -1,16 +1,19 @@
 """A transcript for people: the info line under the result, the SRT/VTT/JSON downloads, the "How CTC turns frames
-into text" table and walkthrough, the model comparison rows with word diffs, and one file's row of a batch."""
+into text" table and walkthrough, the model comparison rows with word diffs, one file's row of a batch, and the live
+view (committed text black, tentative grey, with words, latency and real-time factor)."""
 
 from __future__ import annotations
 
 import html
+import statistics
 
 from shared.outputs.batch import ItemResult, json_text
 from shared.outputs.results import new_result_path, write_json
 from shared.outputs.subtitles import Cue, to_srt, to_vtt
 from shared.outputs.text_metrics import cer, normalize, wer, word_diff_html
-from shared.progress import timing_line
+from shared.progress import real_time_factor, timing_line
 from shared.transcribe import ctc
+from shared.transcribe.live import LiveStream, LiveUpdate
 from shared.transcribe.run import Transcript
 
 CTC_ROWS = 400  # rows of the frame table; the caption says when the clip has more
@@ -122,3 +125,24 @@ def batch_item(result: Transcript) -> ItemResult:
                       result.compute_s, result.load_s, result.device, result.dtype,
                       {"language": result.language or "", "segments": len(result.segments),
                        "text": text if not result.no_speech else "(no speech detected)"})
+
+
+def live_html(update: LiveUpdate | None) -> str:
+    """The live transcript: committed text (final) in the page's colour, tentative text (may change) in grey."""
+    if update is None or not update.text:
+        return '<div class="live-transcript"><span class="live-tentative">(listening…)</span></div>'
+    return ('<div class="live-transcript">'
+            f'<span class="live-committed">{html.escape(update.committed)}</span> '
+            f'<span class="live-tentative" style="color: #888">{html.escape(update.tentative)}</span></div>')
+
+
+def live_stats(stream: LiveStream) -> str:
+    """One line under the live transcript: words committed, commit latency (median and p90, s), real-time factor
+    (compute s per s of audio) and the working buffer (s)."""
+    latencies = sorted(stream.latencies_s)
+    words = len(stream.transcript().words)
+    latency = (f"latency {statistics.median(latencies):.2f} s (p90 {latencies[int(0.9 * (len(latencies) - 1))]:.2f} s)"
+               if latencies else "latency –")
+    rtf = real_time_factor(stream.compute_s, stream.audio_s)
+    return (f"**{words} words** · {latency} · real-time factor {rtf:.2f} · {stream.audio_s:.1f} s heard · "
+            f"buffer {stream.buffer_s:.1f} s")

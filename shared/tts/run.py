@@ -1,14 +1,18 @@
 """Text to speech, the task itself: preprocess (clean, validate, split at sentence boundaries: shared.tts.text) →
 forward (Piper, SpeechT5, Bark or MMS/VITS, one chunk at a time, recording what the "Inside the model" views draw:
-shared.tts.capture) → postprocess (join with short pauses, check the audio, time it) into a `Speech`. Also the
+shared.tts.capture) → postprocess (join with short pauses, check the audio, time it) into a `Speech`. The same run
+streams (`synthesize_stream`): each piece is handed on as soon as the engine has made it, the `Speech` last. Also the
 comparison of several models with its ASR round trip. No Gradio and no pictures here (shared.tts.views,
 shared.tts.inside)."""
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import functools
 import re
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +32,7 @@ OFFLINE_VOICE = "offline:piper-en_US-joe-medium"
 ASR_MODEL = "offline:whisper-tiny.en"
 MAX_CHARS_BARK = 600  # Bark is slow: about 40 s of speech, several generations
 MAX_CHARS_COMPARE = 600
+MAX_CHARS_STREAM = 10_000  # about 12 minutes of speech: pieces play as they come, only the finished audio is kept
 PAUSE_S = 0.25  # silence put between chunks
 # characters per generation: SpeechT5 reads at most 600 tokens (one per character) and its decoder 1876 frames;
 # Bark generates at most ~13 s per call; Piper and VITS have no hard limit, chunks bound memory and latency
@@ -103,13 +108,35 @@ class Speech(RealTimeFactor):
 
 
 @dataclass
-class _Forward:
-    pieces: list[np.ndarray]
+class SpeechPiece:
+    """One piece of a streamed synthesis (a sentence for Piper, a chunk for the others), handed on as soon as the
+    engine has made it: `audio` float32 mono at `sample_rate` Hz, `pause_s` seconds of silence before it (the pause
+    `synthesize` puts between two pieces; 0 for the first). Not yet peak-normalised: the whole is, only if it clips."""
+
+    audio: np.ndarray
     sample_rate: int
+    index: int  # 0, 1, 2 ... in speaking order
+    pause_s: float
+
+    @property
+    def samples(self) -> np.ndarray:
+        """The pause, then the audio: all pieces' samples one after another are the speech's audio."""
+        gap = np.zeros(round(self.pause_s * self.sample_rate), np.float32)
+        return np.concatenate([gap, self.audio]) if gap.size else self.audio
+
+
+@dataclass
+class _Forward:
+    """What an engine says about its run once its last piece is made."""
+
     voice: str
     english: bool = True
     notes: list[str] = field(default_factory=list)
     trace: capture.Trace | None = None
+
+
+# an engine: yields (float32 samples, sample rate in Hz) per piece as it makes them, returns the _Forward
+_Pieces = Generator[tuple[np.ndarray, int], None, _Forward]
 
 
 def _seed_torch(seed: int) -> None:
@@ -129,21 +156,20 @@ def _each_chunk(chunks: list[str], progress: Progress) -> Iterator[str]:
         yield chunk
 
 
-def _piper(voice: Any, chunks: list[str], voice_name: str, seed: int, progress: Progress) -> _Forward:
-    pieces = []
+def _piper(voice: Any, chunks: list[str], voice_name: str, seed: int, progress: Progress) -> _Pieces:
     trace = capture.PiperTrace(voice.config.sample_rate)
     for chunk in _each_chunk(chunks, progress):
         # one AudioChunk per sentence; alignments cost nothing and come only from voices exported with them
         for audio in voice.synthesize(chunk, include_alignments=True):
-            pieces.append(audio.audio_float_array)
             trace.add(audio)
-    if not pieces:
+            yield audio.audio_float_array, voice.config.sample_rate
+    if not trace.sentences:
         raise UserError("The Piper voice found nothing to pronounce in this text.")
-    return _Forward(pieces, voice.config.sample_rate, "joe (en_US, medium)",
-                    notes=["Piper's voice noise is not seeded: two runs differ slightly."], trace=trace)
+    return _Forward("joe (en_US, medium)", notes=["Piper's voice noise is not seeded: two runs differ slightly."],
+                    trace=trace)
 
 
-def _speecht5(pipe: Any, chunks: list[str], voice_name: str, seed: int, progress: Progress) -> _Forward:
+def _speecht5(pipe: Any, chunks: list[str], voice_name: str, seed: int, progress: Progress) -> _Pieces:
     import torch
 
     speaker = voices.speecht5_speaker(voice_name, seed)
@@ -152,16 +178,14 @@ def _speecht5(pipe: Any, chunks: list[str], voice_name: str, seed: int, progress
     notes = ([speaker.fallback_note] if speaker.fallback_note else []) + skipped
     config = pipe.model.config
     _seed_torch(seed)
-    pieces, rate = [], 16_000
     with capture.trace_speecht5(pipe) as trace:
         for chunk in _each_chunk(readable, progress):
             tokens = len(pipe.tokenizer(chunk)["input_ids"])
             # the decoder has max_speech_positions steps; the default maxlenratio (20) could run past them
             ratio = min(20.0, (config.max_speech_positions - 1) * config.reduction_factor / tokens)
-            samples, rate = _run_pipeline(pipe, chunk, {"speaker_embeddings": embedding, "maxlenratio": ratio,
-                                                        "threshold": trace.threshold})
-            pieces.append(samples)
-    return _Forward(pieces, rate, speaker.description, notes=notes, trace=trace)
+            yield _run_pipeline(pipe, chunk, {"speaker_embeddings": embedding, "maxlenratio": ratio,
+                                              "threshold": trace.threshold})
+    return _Forward(speaker.description, notes=notes, trace=trace)
 
 
 def _speecht5_readable(chunks: list[str], vocabulary: dict[str, int]) -> tuple[list[str], list[str]]:
@@ -203,23 +227,22 @@ def _bark_forward(pipe: Any, preset: str) -> dict[str, Any]:
     return forward
 
 
-def _bark(pipe: Any, chunks: list[str], voice_name: str, seed: int, progress: Progress) -> _Forward:
+def _bark(pipe: Any, chunks: list[str], voice_name: str, seed: int, progress: Progress) -> _Pieces:
     preset = (voice_name or voices.DEFAULT_BARK_PRESET).strip()
     readable = [chunk for chunk in chunks if _speakable_tokens(pipe.tokenizer, chunk)]
     if not readable:
         raise UserError("Bark's tokenizer knows none of the characters of this text.")
     forward = _bark_forward(pipe, preset)
     _seed_torch(seed)
-    pieces, rate = [], 24_000
     with capture.trace_bark(pipe) as trace:
         for chunk in _each_chunk(readable, progress):
             with Stopwatch() as generation:
-                samples, rate = _run_pipeline(pipe, chunk, forward)
+                piece = _run_pipeline(pipe, chunk, forward)
             trace.part_seconds.append(generation.seconds)
-            pieces.append(samples)
+            yield piece
     language = voices.bark_preset_language(preset)
     described = preset if preset != voices.NO_PRESET else "no preset (Bark picks a voice)"
-    return _Forward(pieces, rate, f"{described}, seed {seed}", english=language in (None, "en"), trace=trace)
+    return _Forward(f"{described}, seed {seed}", english=language in (None, "en"), trace=trace)
 
 
 _NON_ROMAN = re.compile(r"[^\x00-\x7F]")
@@ -247,7 +270,7 @@ def _vits_readable(tokenizer: Any, chunks: list[str]) -> tuple[list[str], list[s
     return readable, notes
 
 
-def _vits(pipe: Any, chunks: list[str], voice_name: str, seed: int, progress: Progress) -> _Forward:
+def _vits(pipe: Any, chunks: list[str], voice_name: str, seed: int, progress: Progress) -> _Pieces:
     tokenizer = pipe.tokenizer
     language = getattr(tokenizer, "language", None) or "?"
     readable, notes = _vits_readable(tokenizer, chunks)
@@ -256,16 +279,14 @@ def _vits(pipe: Any, chunks: list[str], voice_name: str, seed: int, progress: Pr
         raise UserError(f"None of the characters of this text are in the alphabet of the {name} MMS voice "
                         f"({language}); VITS cannot speak an empty input. Type {name} text in its usual script.")
     _seed_torch(seed)  # VITS samples its durations and noise
-    pieces, rate = [], 16_000
     with capture.trace_vits(pipe) as trace:
         for chunk in _each_chunk(readable, progress):
-            samples, rate = _run_pipeline(pipe, chunk, {})
-            pieces.append(samples)
-    return _Forward(pieces, rate, f"MMS {language} (single speaker), seed {seed}", english=language == "eng",
-                    notes=notes, trace=trace)
+            yield _run_pipeline(pipe, chunk, {})
+    return _Forward(f"MMS {language} (single speaker), seed {seed}", english=language == "eng", notes=notes,
+                    trace=trace)
 
 
-_ENGINES: dict[str, Callable[[Any, list[str], str, int, Progress], _Forward]] = {
+_ENGINES: dict[str, Callable[[Any, list[str], str, int, Progress], _Pieces]] = {
     "piper": _piper, "speecht5": _speecht5, "bark": _bark, "vits": _vits}
 
 
@@ -281,15 +302,21 @@ def join_with_pauses(pieces: list[np.ndarray], sample_rate: int, pause_s: float 
     return np.concatenate(joined) if joined else np.zeros(0, np.float32)
 
 
+def check_finite(samples: np.ndarray) -> np.ndarray:
+    """The samples, or a UserError when one is NaN or infinite (checked per piece, before a stream hands it on)."""
+    if not np.isfinite(samples).all():
+        raise UserError("The model produced invalid audio (NaN or infinite samples). This can happen in float16: "
+                        "try ADS_DTYPE=float32.")
+    return samples
+
+
 def finish_audio(samples: np.ndarray) -> tuple[np.ndarray, list[str]]:
     """Checked audio in [-1, 1]: an error when empty or not finite; peak-normalised only when it clips."""
     if samples.size == 0:
         raise UserError("The model produced no audio for this text.")
-    if not np.isfinite(samples).all():
-        raise UserError("The model produced invalid audio (NaN or infinite samples). This can happen in float16: "
-                        "try ADS_DTYPE=float32.")
+    check_finite(samples)
     notes = []
-    peak = float(np.max(np.abs(samples)))
+    peak = max(float(samples.max()), -float(samples.min()))  # no |samples| copy of a long text's audio
     if peak > 1.0:
         samples = samples * np.float32(0.99 / peak)
         notes.append(f"The model's output clipped (peak {peak:.2f}), so it was peak-normalised to 0.99.")
@@ -325,27 +352,93 @@ def synthesize(text: str | None, model_id: str = OFFLINE_VOICE, voice: str = "",
     preset (others have one voice); `language`: for MMS, the ISO 639-3 code that picks facebook/mms-tts-<code>
     (from the registry only); `seed` (0 to 2**32 - 1) makes sampled voices repeatable. Returns the audio at the
     model's sample rate (Hz) with its timings in seconds."""
+    request = _request(text, model_id, voice, language, seed, max_chars)
+    last = collections.deque(_stream(request, loader or get_loader(), progress), maxlen=1).pop()
+    if not isinstance(last, Speech):  # _stream ends with the Speech or raises
+        raise TypeError(f"a synthesis stream ended with {type(last).__name__}")
+    return last
+
+
+def synthesize_stream(text: str | None, model_id: str = OFFLINE_VOICE, voice: str = "", language: str = "",
+                      seed: int = 0, *, loader: ModelLoader | None = None, progress: Progress = no_progress,
+                      max_chars: int = MAX_CHARS_STREAM) -> Iterator[SpeechPiece | Speech]:
+    """`synthesize`, streamed: the same checks (here, at the call: a UserError before any model loads), seed, chunks
+    and pauses, but each `SpeechPiece` (a sentence for Piper, a chunk for the others; seconds of audio at the model's
+    rate in Hz) is yielded as soon as the engine has made it, and the finished `Speech` last (the whole audio, peak-
+    normalised only if it clips, with its timings and inside recording). `max_chars` defaults to MAX_CHARS_STREAM
+    (Bark: MAX_CHARS_BARK). Iterate it in one thread: the inside recording hooks only see their own thread."""
+    return _stream(_request(text, model_id, voice, language, seed, max_chars), loader or get_loader(), progress)
+
+
+@dataclass(frozen=True)
+class _Request:
+    model_id: str  # resolved (an MMS language picks its model)
+    engine: str
+    text: str  # cleaned
+    voice: str
+    seed: int
+
+
+def _request(text: str | None, model_id: str, voice: str, language: str, seed: Any, max_chars: int) -> _Request:
+    """The checked request, or a UserError saying what is wrong with it (before any model loads)."""
     model_id = resolve_model(model_id, language)
     engine = engine_of(model_id)
     cleaned = validate_text(text, min(max_chars, MAX_CHARS_BARK) if engine == "bark" else max_chars)
     seed = _valid_seed(seed)
-    voice = _valid_voice(engine, voice)
-    chunks = chunk_text(cleaned, CHUNK_CHARS[engine])
-    loader = loader or get_loader()
-    progress(0.02, f"Loading {model_id}")
+    return _Request(model_id, engine, cleaned, _valid_voice(engine, voice), seed)
+
+
+@dataclass
+class _Made:
+    """What the engine made so far: the pieces (float32 at `sample_rate` Hz) and the seconds spent making them."""
+
+    pieces: list[np.ndarray] = field(default_factory=list)
+    sample_rate: int = 0
+    compute_s: float = 0.0
+
+    def add(self, samples: np.ndarray, sample_rate: int) -> SpeechPiece:
+        """Keep a checked piece (for the whole audio at the end) and describe it for the stream."""
+        samples = check_finite(np.asarray(samples, np.float32).reshape(-1))
+        self.pieces.append(samples)
+        self.sample_rate = sample_rate
+        return SpeechPiece(samples, sample_rate, len(self.pieces) - 1, PAUSE_S if len(self.pieces) > 1 else 0.0)
+
+
+def _collect(engine: _Pieces, made: _Made) -> Generator[SpeechPiece, None, _Forward]:
+    """Step the engine piece by piece, timing only its own work (not the consumer's between two pieces)."""
+    with contextlib.closing(engine):
+        while True:
+            start = time.perf_counter()
+            try:
+                samples, rate = next(engine)
+            except StopIteration as done:
+                return done.value
+            finally:
+                made.compute_s += time.perf_counter() - start
+            yield made.add(samples, rate)
+
+
+def _stream(request: _Request, loader: ModelLoader, progress: Progress) -> Iterator[SpeechPiece | Speech]:
+    """Load (timed), run the engine piece by piece under the loader's pin, then the finished Speech."""
+    chunks = chunk_text(request.text, CHUNK_CHARS[request.engine])
+    progress(0.02, f"Loading {request.model_id}")
     with Stopwatch() as load:
-        entry = loader.entry(model_id)
-    with loader.use(model_id) as model:
-        with Stopwatch() as compute:
-            forward = _ENGINES[engine](model, chunks, voice, seed, progress)
-        architecture = capture.card(entry.spec.family, model, model_id, engine)
-    samples, notes = finish_audio(join_with_pauses(forward.pieces, forward.sample_rate))
-    device, dtype = _device_dtype(entry, engine, model)
-    speech = Speech(samples, forward.sample_rate, model_id, cleaned, forward.voice, device, dtype, compute.seconds,
-                    load.seconds, len(forward.pieces) if engine != "piper" else len(chunks), forward.english,
-                    forward.notes + notes, forward.trace, architecture)
-    _MEASURED_RTF[(model_id, device)] = speech.real_time_factor
-    return speech
+        entry = loader.entry(request.model_id)
+    made = _Made()
+    with loader.use(request.model_id) as model:
+        engine = _ENGINES[request.engine](model, chunks, request.voice, request.seed, progress)
+        forward = yield from _collect(engine, made)
+        architecture = capture.card(entry.spec.family, model, request.model_id, request.engine)
+        device, dtype = _device_dtype(entry, request.engine, model)
+    parts = len(made.pieces) if request.engine != "piper" else len(chunks)
+    joined = join_with_pauses(made.pieces, made.sample_rate)
+    made.pieces.clear()  # the joined audio is the one copy kept
+    samples, notes = finish_audio(joined)
+    speech = Speech(samples, made.sample_rate, request.model_id, request.text, forward.voice, device, dtype,
+                    made.compute_s, load.seconds, parts, forward.english, forward.notes + notes, forward.trace,
+                    architecture)
+    _MEASURED_RTF[(request.model_id, device)] = speech.real_time_factor
+    yield speech
 
 
 def _valid_voice(engine: str, voice: str) -> str:

@@ -1,8 +1,10 @@
 """Text-to-speech results → what the tab shows: the notes under the model picker (with Bark's time estimate), the
-timing line and notes of a run, its spectrogram picture and wav download, and the comparison table. No model is
-loaded here and no Gradio is imported."""
+timing line and notes of a run, its spectrogram picture and wav download, a streamed piece as wav bytes, and the
+comparison table. No model is loaded here and no Gradio is imported."""
 
 from __future__ import annotations
+
+import io
 
 import numpy as np
 import soundfile as sf
@@ -13,7 +15,7 @@ from shared.models.registry import get_spec
 from shared.outputs.results import new_result_path
 from shared.progress import timing_line
 from shared.tts import voices
-from shared.tts.run import MAX_CHARS_BARK, Comparison, Speech, engine_of, measured_rtf, serving_device
+from shared.tts.run import MAX_CHARS_BARK, Comparison, Speech, SpeechPiece, engine_of, measured_rtf, serving_device
 from shared.tts.text import SPEAKING_RATE_CPS
 
 BARK_RTF_GUESS = {"suno/bark-small": {"cpu": 10.0, "cuda": 1.0}, "suno/bark": {"cpu": 30.0, "cuda": 2.0}}
@@ -79,6 +81,14 @@ def write_wav(speech: Speech, name: str = "speech.wav") -> str:
     path = new_result_path(name)
     sf.write(path, speech.samples, speech.sample_rate, subtype="PCM_16")
     return str(path)
+
+
+def wav_bytes(piece: SpeechPiece) -> bytes:
+    """A streamed piece (its pause, then its audio) as a 16-bit PCM wav in memory, clipped to [-1, 1]: a piece is
+    not peak-normalised (only the whole is, at the end), and a 16-bit wav must not wrap around."""
+    buffer = io.BytesIO()
+    sf.write(buffer, np.clip(piece.samples, -1.0, 1.0), piece.sample_rate, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
 
 
 def compare_rows(results: list[Comparison]) -> list[list]:

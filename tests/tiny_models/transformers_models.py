@@ -5,8 +5,9 @@ weights (hidden 16-128, 1-2 layers), builds its tokenizer / feature extractor / 
 the hub), saves it with `save_pretrained` (safetensors) and returns {repo_id: folder}.
 
 Where a random model would be useless or slow in tests, a few weights are set by hand (documented per builder):
-Whisper says a fixed sentence and stops, CTC heads blank about half the frames, SpeechT5 never stops early, Bark's
-semantic stage stops after 0.8 s, VITS tokens last ~2.7 frames, and vocoder output gains are calibrated (RMS ~0.1).
+Whisper and Moonshine Streaming say a fixed sentence and stop, CTC heads blank about half the frames, SpeechT5 never
+stops early, Bark's semantic stage stops after 0.8 s, VITS tokens last ~2.7 frames, and vocoder output gains are
+calibrated (RMS ~0.1).
 Everything is seeded: two builds give byte-identical files.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -268,6 +270,85 @@ def build_whisper(spec: ModelSpec, work: Path) -> dict[str, Path]:
         generation.task_to_id = {"transcribe": ids("<|transcribe|>"), "translate": ids("<|translate|>")}
     model.generation_config = generation
     return {spec.id: _save(work / "model", model, processor, feature_extractor)}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Moonshine Streaming
+# ---------------------------------------------------------------------------------------------------------------
+
+MOONSHINE_TEXT = "Hello from a tiny test model."
+MOONSHINE_SPECIALS = ("<unk>", "<s>", "</s>")  # ids 0, 1, 2 as in the real tokenizer: pad/unk, start, end
+
+
+@functools.cache
+def _moonshine_tokenizer() -> Any:
+    """A PreTrainedTokenizerFast like the real one (sentencepiece-style "▁" BPE, <unk>=0 <s>=1 </s>=2), trained on
+    CORPUS: ~300 tokens instead of 32,768."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    backend = Tokenizer(models.BPE(unk_token="<unk>"))
+    backend.pre_tokenizer = pre_tokenizers.Metaspace()
+    backend.decoder = decoders.Metaspace()
+    backend.train_from_iterator(CORPUS, trainer=trainers.BpeTrainer(
+        vocab_size=300, special_tokens=list(MOONSHINE_SPECIALS), show_progress=False))
+    return PreTrainedTokenizerFast(tokenizer_object=backend, unk_token="<unk>", bos_token="<s>", eos_token="</s>",
+                                   pad_token="<unk>")
+
+
+def _steer_moonshine_decoder(model: Any, tokenizer: Any) -> None:
+    """Make the random decoder say MOONSHINE_TEXT and stop, whatever the audio (a random one babbles until
+    max_new_tokens).
+
+    The decoder has rotary positions (nothing per position to steer, unlike Whisper), so the chain is written into
+    the tokens: each token's input embedding points, far above the random layers' output, along the unit vector of
+    the token that follows it (<s> -> first word ... -> last word -> </s>), and the output projection row of that
+    token points the same way. Every token of the text must differ, or the chain would loop.
+    """
+    text = tokenizer.encode(MOONSHINE_TEXT, add_special_tokens=False)
+    chain = [model.config.decoder_start_token_id, *text, tokenizer.eos_token_id]
+    if len(set(chain)) != len(chain):
+        raise ValueError(f"repeated token in {MOONSHINE_TEXT!r}: the steering chain would loop")
+    basis = _basis(model.config.hidden_size)
+    direction = {token: basis[:, i] for i, token in enumerate(chain[1:])}
+    following = {token: direction[after] for token, after in itertools.pairwise(chain)}
+    _steer(model.get_input_embeddings().weight, following, scale=50.0)
+    _steer(model.get_output_embeddings().weight, direction, scale=4.0)
+
+
+def build_moonshine_streaming(spec: ModelSpec, work: Path) -> dict[str, Path]:
+    """MoonshineStreamingForConditionalGeneration (encoder and decoder hidden 32, 2 layers each) with the real
+    waveform geometry (16 kHz, 5 ms = 80-sample frames, two stride-2 convolutions: 50 encoder frames per second,
+    4096 position embeddings = 81.9 s at most per forward) and a MoonshineStreamingProcessor
+    (Wav2Vec2FeatureExtractor without normalisation, as the real checkpoints ship it, + a small BPE tokenizer)."""
+    from transformers import (
+        GenerationConfig,
+        MoonshineStreamingConfig,
+        MoonshineStreamingEncoderConfig,
+        MoonshineStreamingForConditionalGeneration,
+        MoonshineStreamingProcessor,
+        Wav2Vec2FeatureExtractor,
+    )
+
+    tokenizer = _moonshine_tokenizer()
+    feature_extractor = Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=16_000, padding_value=0.0,
+                                                 do_normalize=False, return_attention_mask=True)
+    processor = MoonshineStreamingProcessor(feature_extractor=feature_extractor, tokenizer=tokenizer)
+    _seed()
+    encoder = MoonshineStreamingEncoderConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                              num_attention_heads=2, num_key_value_heads=2,
+                                              sliding_windows=((16, 4), (16, 0)))
+    config = MoonshineStreamingConfig(
+        encoder_config=encoder, vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+        num_attention_heads=2, num_key_value_heads=2, pad_token_id=0, bos_token_id=1, eos_token_id=2,
+        decoder_start_token_id=1,
+    )
+    model = MoonshineStreamingForConditionalGeneration(config).eval()
+    _steer_moonshine_decoder(model, tokenizer)
+    model.generation_config = GenerationConfig(bos_token_id=1, decoder_start_token_id=1, eos_token_id=2,
+                                               pad_token_id=0)
+    # processor_config.json only (the feature extractor nested in it, no preprocessor_config.json): the real layout
+    return {spec.id: _save(work / "model", model, processor)}
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -727,6 +808,7 @@ def tts_forward_params(spec: ModelSpec) -> dict[str, Any]:
 
 BUILDERS: dict[str, Builder] = {
     "whisper": build_whisper,
+    "moonshine-streaming": build_moonshine_streaming,
     "ctc": build_ctc,
     "ast": build_ast,
     "wav2vec2-cls": build_wav2vec2_cls,
