@@ -177,3 +177,15 @@ def test_local_agreement_on_synthetic_hypotheses() -> None:
     assert beyond([word("quick", 0.55), word("brown", 0.85)], committed) == [word("brown", 0.85)]
     assert beyond([word("brown", 5.0)], committed) == [word("brown", 5.0)]
     assert beyond(current, []) == current
+
+
+def test_an_engine_without_word_timestamps_commits_at_segment_spans(talk: tuple[np.ndarray, int],
+                                                                    tiny_hf_home) -> None:
+    """Moonshine Streaming (tiny random model: its decoder always says one sentence) gives segments, no words: the
+    stream still commits, each word carrying its segment's span, and only grows."""
+    stream = LiveStream("UsefulSensors/moonshine-streaming-tiny")
+    updates = [*feed_all(stream, talk[0], 0.5), stream.finish()]
+    assert all(later.committed.startswith(earlier.committed) for earlier, later in pairwise(updates))
+    assert "hello from a tiny" in updates[-1].committed.lower() and updates[-1].tentative == ""
+    segments = stream.transcript().segments
+    assert segments and all(0 <= s.start < s.end <= stream.audio_s + 0.5 for s in segments)

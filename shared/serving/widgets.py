@@ -37,14 +37,14 @@ def user_errors(fn: F) -> F:
     if inspect.isgeneratorfunction(fn):
         @functools.wraps(fn)
         def streaming(*args: Any, **kwargs: Any) -> Any:
-            with _as_gradio_errors(fn.__name__):
+            with _as_gradio_errors(getattr(fn, "__name__", "handler")):
                 yield from fn(*args, **kwargs)
 
         return streaming  # type: ignore[return-value]
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with _as_gradio_errors(fn.__name__):
+        with _as_gradio_errors(getattr(fn, "__name__", "handler")):
             return fn(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]

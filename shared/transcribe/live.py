@@ -112,6 +112,14 @@ def leading_until(words: Sequence[Word], end_s: float) -> int:
     return count
 
 
+def timed_words(result: Transcript) -> list[Word]:
+    """The transcript's words with their times (s); an engine without word timestamps (Moonshine) gives each word
+    its segment's span, so agreement still works on the text and the buffer is cut at segment ends."""
+    if result.words or not result.segments:
+        return result.words
+    return [Word(segment.start, segment.end, text) for segment in result.segments for text in segment.text.split()]
+
+
 def _check_chunk(samples: Any) -> np.ndarray:
     """A chunk as float32 in [-1, 1]: 1-D, numeric, finite (integer PCM is scaled by its type's range)."""
     array = np.asarray(samples)
@@ -341,7 +349,7 @@ class LiveStream:
         self.peak_buffer_s = max(self.peak_buffer_s, len(samples) / SAMPLE_RATE)
         offset = self._start / SAMPLE_RATE
         words = [Word(offset + w.start, offset + w.end, w.text.strip(), w.probability)
-                 for w in result.words if w.text.strip()]
+                 for w in timed_words(result) if w.text.strip()]
         return beyond(words, self._committed[self._utterance_from:])
 
     def _commit(self, words: Sequence[Word]) -> list[Word]:
