@@ -99,7 +99,10 @@ def live_step(chunk: tuple | None, stream: LiveStream | None, model: str) -> tup
     if chunk is None:
         return gr.skip(), gr.skip(), stream
     stream = stream if stream is not None and not stream.finished else LiveStream(model)
-    update = stream.feed(chunk[1], chunk[0])
+    rate, samples = chunk
+    if samples.ndim == 2:  # a stereo microphone: its channels are the same voice
+        samples = samples.mean(axis=1).astype(samples.dtype)
+    update = stream.feed(samples, rate)
     return live_html(update), live_stats(stream), stream
 
 

@@ -15,9 +15,24 @@ TABS = ("Visualize", "Classify", "Zero-shot", "Transcribe", "Diarize", "Text-to-
 
 
 @pytest.fixture(scope="module")
-def page(app_url: str):
-    with chromium_page(app_url) as page:
+def page(app_url: str, tmp_path_factory: pytest.TempPathFactory):
+    """One browser for the module, with Chromium's fake microphone playing speech (for the live tab)."""
+    with chromium_page(app_url, extra_args=fake_microphone(tmp_path_factory.mktemp("mic"))) as page:
+        page.context.grant_permissions(["microphone"])
         yield page
+
+
+def fake_microphone(folder: Path) -> tuple[str, ...]:
+    """Chromium flags for a fake microphone that plays the example speech, a 1 s pause after each repeat (the fake
+    device loops the file), so every repeat ends an utterance."""
+    import numpy as np
+    import soundfile as sf
+
+    speech, rate = sf.read(EXAMPLES_DIR / "speech_piper.wav", dtype="int16")
+    wav = folder / "mic.wav"
+    sf.write(wav, np.concatenate([speech, np.zeros(rate, np.int16)] * 3), rate, subtype="PCM_16")
+    return ("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={wav}")
 
 
 def test_page_has_all_tabs(page) -> None:
@@ -102,26 +117,17 @@ def test_inside_the_model_in_the_browser(page, tab: str) -> None:
     section.screenshot(path=str(ARTIFACTS / "screenshots" / f"inside-{slug}.png"))
 
 
-def test_live_microphone_in_the_browser(app_url: str, tmp_path: Path) -> None:
-    """Chromium's fake microphone plays a spoken wav: the live transcript's committed (black) text grows."""
-    import numpy as np
-    import soundfile as sf
-
-    speech, rate = sf.read(EXAMPLES_DIR / "speech_piper.wav", dtype="int16")
-    looped = tmp_path / "mic.wav"  # the fake device loops the file; a pause between repeats ends each utterance
-    sf.write(looped, np.concatenate([speech, np.zeros(rate, np.int16)] * 3), rate, subtype="PCM_16")
-    fake_mic = ("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-audio-capture={looped}")
-    with chromium_page(app_url, extra_args=fake_mic) as page:
-        page.context.grant_permissions(["microphone"])
-        page.get_by_role("tab", name="Transcribe", exact=True).click()
-        page.get_by_role("tab", name="Live microphone", exact=True).click()
-        page.get_by_role("button", name="Record", exact=True).click()
-        committed = page.locator("#live-transcript .live-committed")
-        committed.first.wait_for(timeout=60_000)
-        page.wait_for_function("() => (document.querySelector('#live-transcript .live-committed')?.textContent"
-                               " || '').toLowerCase().includes('fox')", timeout=90_000)
-        first = committed.first.text_content()
-        page.wait_for_function("n => document.querySelector('#live-transcript .live-committed').textContent.length"
-                               " > n", arg=len(first), timeout=90_000)
-        page.screenshot(path=str(ARTIFACTS / "screenshots" / "live.png"), full_page=True)
+def test_live_microphone_in_the_browser(page) -> None:
+    """Chromium's fake microphone plays speech: the live transcript's committed (black) text grows."""
+    page.get_by_role("tab", name="Transcribe", exact=True).click()
+    page.get_by_role("tab", name="Live microphone", exact=True).click()
+    page.get_by_role("button", name="Record", exact=True).click()
+    committed = page.locator("#live-transcript .live-committed")
+    committed.first.wait_for(timeout=60_000)
+    page.wait_for_function("() => (document.querySelector('#live-transcript .live-committed')?.textContent"
+                           " || '').toLowerCase().includes('fox')", timeout=90_000)
+    first = committed.first.text_content()
+    page.wait_for_function("n => document.querySelector('#live-transcript .live-committed').textContent.length"
+                           " > n", arg=len(first), timeout=90_000)
+    page.screenshot(path=str(ARTIFACTS / "screenshots" / "live.png"), full_page=True)
+    page.get_by_role("button", name="Stop", exact=True).click()

@@ -44,6 +44,8 @@ def test_live_step_commits_and_stop_gives_the_downloads() -> None:
     assert "lazy dog" in view.lower() and rows and state is None
     assert sorted(Path(path).suffix for path in files) == [".json", ".srt", ".vtt"]
     assert live_step(None, None, "offline:whisper-tiny.en")[2] is None
+    stereo = np.stack([pcm[:rate], pcm[:rate]], axis=1)
+    assert live_step((rate, stereo), None, "offline:whisper-tiny.en")[2].audio_s == 1.0
 
 
 def test_default_model_offline_fallback_and_cached_preference(tiny_hf_home, tmp_path) -> None:
