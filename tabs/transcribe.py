@@ -9,7 +9,7 @@ import gradio as gr
 import numpy as np
 
 from shared.audio.datasets import info_with_wer
-from shared.audio.intake import load_audio
+from shared.audio.intake import load_audio, to_mono
 from shared.config import SETTINGS
 from shared.errors import UserError
 from shared.models import registry
@@ -30,15 +30,17 @@ from shared.serving.zero_gpu import gpu_task
 from shared.transcribe.batch import transcribe_batch
 from shared.transcribe.inside import render_inside
 from shared.transcribe.live import LiveStream
-from shared.transcribe.run import LANGUAGES, SAMPLE_RATE, TIMESTAMPS, TranscribeOptions, Transcript, transcribe
+from shared.transcribe.run import LANGUAGES, SAMPLE_RATE, TIMESTAMPS, TranscribeOptions, transcribe
 from shared.transcribe.views import (
     TRANSCRIBE_COLUMNS,
     compare_rows,
     ctc_view_markdown,
     ctc_view_rows,
     info_markdown,
+    live_ending,
     live_html,
     live_stats,
+    segment_rows,
     write_outputs,
 )
 
@@ -63,7 +65,7 @@ def run_transcribe(audio: str | None, model: str = OFFLINE, language: str = "aut
     result = transcribe(clip, model, _options(language, task, timestamps, beam_size),
                         progress=lambda f, d: progress(f, desc=d), inside=True)
     payload = result.to_json()
-    rows = [[round(s.start, 2), round(s.end, 2), s.text] for s in result.segments]
+    rows = segment_rows(result)
     text = result.text or "(no speech detected)"
     return (text, payload, info_markdown(result), rows, write_outputs(result), ctc_view_markdown(result),
             ctc_view_rows(result), *inside_outputs(render_inside, result, inside))
@@ -99,10 +101,7 @@ def live_step(chunk: tuple | None, stream: LiveStream | None, model: str) -> tup
     if chunk is None:
         return gr.skip(), gr.skip(), stream
     stream = stream if stream is not None and not stream.finished else LiveStream(model)
-    rate, samples = chunk
-    if samples.ndim == 2:  # a stereo microphone: its channels are the same voice
-        samples = samples.mean(axis=1).astype(samples.dtype)
-    update = stream.feed(samples, rate)
+    update = stream.feed(to_mono(chunk[1]), chunk[0])
     return live_html(update), live_stats(stream), stream
 
 
@@ -111,14 +110,7 @@ def live_stop(stream: LiveStream | None) -> tuple:
     """The microphone stopped: commit the rest; the full transcript with its segments and downloads."""
     if stream is None:
         return gr.skip(), gr.skip(), [], None, None
-    update = stream.finish()
-    result = stream.transcript()
-    return (live_html(update), live_stats(stream) + "  \n" + info_markdown(result), _segment_rows(result),
-            write_outputs(result), None)
-
-
-def _segment_rows(result: Transcript) -> list[list]:
-    return [[round(s.start, 2), round(s.end, 2), s.text] for s in result.segments]
+    return *live_ending(stream.finish(), stream), None
 
 
 @user_errors
@@ -133,9 +125,7 @@ def run_transcribe_stream(audio: str | None, model: str = OFFLINE, chunk_s: floa
     for begin in range(0, len(clip.samples), step):
         update = stream.feed(clip.samples[begin:begin + step], clip.sample_rate)
         yield live_html(update), live_stats(stream), gr.skip(), gr.skip()
-    update = stream.finish()
-    result = stream.transcript()
-    yield live_html(update), live_stats(stream), _segment_rows(result), write_outputs(result)
+    yield live_ending(stream.finish(), stream)
 
 
 @user_errors

@@ -227,17 +227,27 @@ def load_audio(source: str | os.PathLike | tuple[int, np.ndarray] | None, target
 
 def _from_array(source: tuple, max_duration_s: float, max_channels: int) -> tuple[np.ndarray, AudioHeader, str]:
     rate, array = source
-    array = np.asarray(array)
+    array = _samples_by_channels(np.asarray(array), max_channels)
+    header = AudioHeader(int(rate), array.shape[1], array.shape[0] / rate if rate else None, "array")
+    _check_header(header, max_duration_s, max_channels)
+    return scale_pcm(array).mean(axis=1, dtype=np.float32), header, "recording"
+
+
+def _samples_by_channels(array: np.ndarray, max_channels: int) -> np.ndarray:
+    """A recorded array as (samples, channels): 1-D is one channel; (channels, samples) is transposed."""
     if array.ndim == 1:
         array = array[:, None]
     if array.ndim != 2:
         raise AudioInputError("Recorded audio must be one- or two-dimensional.")
     if array.shape[0] < array.shape[1] and array.shape[0] <= max_channels:  # (channels, samples) layout
         array = array.T
-    header = AudioHeader(int(rate), array.shape[1], array.shape[0] / rate if rate else None, "array")
-    _check_header(header, max_duration_s, max_channels)
-    samples = scale_pcm(array).mean(axis=1, dtype=np.float32)
-    return samples, header, "recording"
+    return array
+
+
+def to_mono(array: np.ndarray) -> np.ndarray:
+    """A recorded chunk (1-D, or 2-D in either layout; float or integer PCM) as mono float32 in [-1, 1]: what a
+    streaming microphone gives, without load_audio's length checks (a chunk may be a few milliseconds)."""
+    return scale_pcm(_samples_by_channels(np.asarray(array), SETTINGS.max_channels)).mean(axis=1, dtype=np.float32)
 
 
 def _from_file(path: Path, max_duration_s: float, max_bytes: int,

@@ -231,6 +231,11 @@ class LiveStream:
         return self._fed / self._resampler.rate if self._resampler else 0.0
 
     @property
+    def word_count(self) -> int:
+        """Words committed so far."""
+        return len(self._committed)
+
+    @property
     def compute_s(self) -> float:
         """Seconds of compute spent by all `feed`/`finish` calls so far."""
         return self._compute_s

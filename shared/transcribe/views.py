@@ -33,6 +33,11 @@ def info_markdown(result: Transcript) -> str:
                                                               result.audio_s, result.load_s)
 
 
+def segment_rows(result: Transcript) -> list[list]:
+    """The segments table: start (s), end (s), text."""
+    return [[round(s.start, 2), round(s.end, 2), s.text] for s in result.segments]
+
+
 def _cues(result: Transcript) -> list[Cue]:
     return [Cue(segment.start, segment.end, segment.text) for segment in result.segments]
 
@@ -140,9 +145,17 @@ def live_stats(stream: LiveStream) -> str:
     """One line under the live transcript: words committed, commit latency (median and p90, s), real-time factor
     (compute s per s of audio) and the working buffer (s)."""
     latencies = sorted(stream.latencies_s)
-    words = len(stream.transcript().words)
+    words = stream.word_count
     latency = (f"latency {statistics.median(latencies):.2f} s (p90 {latencies[int(0.9 * (len(latencies) - 1))]:.2f} s)"
                if latencies else "latency –")
     rtf = real_time_factor(stream.compute_s, stream.audio_s)
     return (f"**{words} words** · {latency} · real-time factor {rtf:.2f} · {stream.audio_s:.1f} s heard · "
             f"buffer {stream.buffer_s:.1f} s")
+
+
+def live_ending(update: LiveUpdate, stream: LiveStream) -> tuple[str, str, list[list], list[str]]:
+    """A finished live stream's outputs: the live view, its stats with the transcript's info line, the segments
+    table and the SRT/VTT/JSON downloads."""
+    result = stream.transcript()
+    return (live_html(update), live_stats(stream) + "  \n" + info_markdown(result), segment_rows(result),
+            write_outputs(result))
