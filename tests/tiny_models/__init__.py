@@ -24,9 +24,20 @@ Builder = Callable[[ModelSpec, Path], dict[str, Path]]
 
 
 def builders() -> dict[str, Builder]:
-    from tests.tiny_models import pyannote_models, transformers_models
+    from tests.tiny_models import (
+        asr_models,
+        audio_to_audio_models,
+        pyannote_models,
+        speaker_models,
+        transformers_models,
+        voice_models,
+    )
 
-    return {**transformers_models.BUILDERS, **pyannote_models.BUILDERS}
+    table: dict[str, Builder] = {}
+    for module in (transformers_models, pyannote_models, asr_models, voice_models, audio_to_audio_models,
+                   speaker_models):
+        table.update(module.BUILDERS)
+    return table
 
 
 def real_weight_builders() -> dict[str, Builder]:

@@ -1,0 +1,9 @@
+"""Tiny random speaker models (Nemotron diarization).
+
+family -> builder, like transformers_models.BUILDERS."""
+
+from __future__ import annotations
+
+from tests.tiny_models import Builder
+
+BUILDERS: dict[str, Builder] = {}
