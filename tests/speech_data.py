@@ -45,3 +45,19 @@ def synthesize(text: str) -> tuple[np.ndarray, int]:
     from tests.tiny_models.ct2_whisper import synthesize_piper
 
     return synthesize_piper(text)
+
+
+def sample_wav_speaker_turns(min_s: float = 1.5) -> dict[str, list[np.ndarray]]:
+    """sample.wav cut by its reference RTTM: {speaker: [16 kHz samples of each turn of at least `min_s` seconds]},
+    overlapped parts included as the RTTM has them."""
+    import soundfile as sf
+
+    samples, rate = sf.read(sample_wav(), dtype="float32")
+    assert rate == 16_000
+    turns: dict[str, list[np.ndarray]] = {}
+    for line in (pyannote_sample_dir() / "sample.rttm").read_text().splitlines():
+        fields = line.split()
+        start, duration, speaker = float(fields[3]), float(fields[4]), fields[7]
+        if duration >= min_s:
+            turns.setdefault(speaker, []).append(samples[int(start * rate):int((start + duration) * rate)])
+    return turns

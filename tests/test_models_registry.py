@@ -12,7 +12,7 @@ def test_every_task_has_models_and_an_offline_default_where_promised() -> None:
         assert registry.models_for(task), task
     offline = {spec.id for spec in registry.MODELS if spec.offline}
     assert offline == {"offline:whisper-tiny.en", "offline:piper-en_US-joe-medium", "offline:diarizer",
-                       "offline:silero-vad"}
+                       "offline:silero-vad", "offline:resemblyzer"}
 
 
 def test_gated_and_licence_fields() -> None:
@@ -64,3 +64,24 @@ def test_every_model_states_year_architecture_parameters_and_languages() -> None
         assert spec.year >= 2019 and spec.params_m > 0 and spec.languages, spec.id
         assert spec.architecture in ARCHITECTURES, spec.id
         assert set(spec.facts) == {"year", "architecture", "params (M)", "languages"}
+
+
+def test_voiceprints_tell_voices_apart_and_refuse_silence() -> None:
+    """Real weights (Resemblyzer ships them): the two telephone speakers of pyannote's sample.wav, each embedded
+    from two different turns, are closer to themselves than to each other; silence gets a clear message."""
+    import numpy as np
+    import pytest
+
+    from shared.errors import UserError
+    from shared.models.loader import get_loader
+    from shared.models.voiceprint import VOICEPRINT_MODEL_ID
+    from tests.speech_data import sample_wav_speaker_turns
+
+    turns = sample_wav_speaker_turns()  # {speaker: [samples of one turn, ...]} at 16 kHz
+    with get_loader().use(VOICEPRINT_MODEL_ID) as printer:
+        first, second = sorted(turns)[:2]
+        same = printer.similarity(turns[first][0], turns[first][1])
+        other = printer.similarity(turns[first][0], turns[second][0])
+        assert same > other, (same, other)
+        with pytest.raises(UserError, match="too little sound"):
+            printer.embed(np.zeros(16_000 * 3, dtype=np.float32))

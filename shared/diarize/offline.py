@@ -30,6 +30,7 @@ from shared.diarize.capture import DiarizationInternals, speaker_request
 from shared.errors import ModelUnavailableError
 from shared.models.device import Placement
 from shared.models.registry import ModelSpec
+from shared.models.voiceprint import PARTIAL_FRAMES, partials, raise_level, resemblyzer_mel
 from shared.progress import Progress, no_progress
 
 SAMPLE_RATE = 16_000
@@ -42,7 +43,6 @@ BATCH = 8
 POWERSET = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, 0, 1], [0, 1, 1]], dtype=np.int8)
 
 MEL_HOP = 160  # Resemblyzer: 40 mel bands every 10 ms, partial utterances of 160 frames (1.6 s)
-PARTIAL_FRAMES = 160
 MIN_EMBED_FRAMES = 30  # a local speaker needs 0.3 s of speech to get an embedding at all
 MIN_CLEAN_FRAMES = 150  # ... and 1.5 s of speech alone to take part in clustering
 # Average-linkage cosine distance at which clusters stop merging. Resemblyzer separates the two telephone speakers
@@ -53,7 +53,6 @@ MIN_CLUSTER_SIZE = 2  # a lone embedding is one odd window, not a speaker
 # a cluster holding under 10% of the embeddings must be 0.3 away to stay a speaker (see _merge_minor)
 MINOR_SHARE = 0.1
 MINOR_THRESHOLD = 0.3
-TARGET_DBFS = -30.0
 MIN_GAP_S = 0.1  # gaps shorter than this inside one speaker's speech are filled
 MIN_TURN_S = 0.1  # shorter turns are dropped
 
@@ -165,7 +164,7 @@ class OfflineDiarizer:
         windows, frames_per_window, speakers = segmentation.activity.shape
         embeddings = np.full((windows, speakers, 256), np.nan, dtype=np.float32)
         clean_frames = np.zeros((windows, speakers), dtype=int)
-        partials: list[np.ndarray] = []
+        mel_partials: list[np.ndarray] = []
         owners: list[tuple[int, int]] = []
         for window, start in enumerate(segmentation.window_starts):
             local = seg_of_mel - start
@@ -181,15 +180,15 @@ class OfflineDiarizer:
                 chosen = inside[clean] if clean.sum() >= MIN_EMBED_FRAMES else inside[active]
                 if len(chosen) < MIN_EMBED_FRAMES:
                     continue
-                for piece in _partials(mel[chosen]):
-                    partials.append(piece)
+                for piece in partials(mel[chosen]):
+                    mel_partials.append(piece)
                     owners.append((window, speaker))
-        if not partials:
+        if not mel_partials:
             return embeddings, clean_frames
         outputs = []
         with torch.inference_mode():
-            for first in range(0, len(partials), 64):
-                batch = torch.from_numpy(np.stack(partials[first:first + 64])).to(self.device)
+            for first in range(0, len(mel_partials), 64):
+                batch = torch.from_numpy(np.stack(mel_partials[first:first + 64])).to(self.device)
                 outputs.append(self._encoder(batch).float().cpu().numpy())
         partial_embeddings = np.concatenate(outputs)
         sums: dict[tuple[int, int], np.ndarray] = {}
@@ -200,15 +199,6 @@ class OfflineDiarizer:
         return embeddings, clean_frames
 
 
-def resemblyzer_mel(samples: np.ndarray) -> np.ndarray:
-    """Resemblyzer's input: 40-band mel power (not log), 25 ms Hann windows every 10 ms, as (frames, 40). The same
-    numbers as its librosa call, via the app's numpy STFT (librosa's first call costs seconds of JIT)."""
-    from shared.audio.dsp import mel_filterbank, stft_power
-
-    spec = stft_power(samples, SAMPLE_RATE, 400, MEL_HOP)
-    return np.ascontiguousarray((mel_filterbank(SAMPLE_RATE, 400, 40, 0.0, SAMPLE_RATE / 2) @ spec.power).T)
-
-
 def _louder(samples: np.ndarray, segmentation: LocalSegmentation) -> np.ndarray:
     """Resemblyzer's encoder was trained on speech raised to -30 dBFS (never lowered); its mel is linear power, so
     the level matters. The level is measured where someone speaks, not over silences."""
@@ -216,20 +206,7 @@ def _louder(samples: np.ndarray, segmentation: LocalSegmentation) -> np.ndarray:
     frames = np.unique(np.concatenate([start + np.flatnonzero(row) for start, row in
                                        zip(segmentation.window_starts, speaking, strict=True)] or [np.zeros(0, int)]))
     pieces = [samples[frame * FRAME_HOP:(frame + 1) * FRAME_HOP] for frame in frames]
-    voiced = np.concatenate(pieces) if pieces else samples
-    rms = float(np.sqrt(np.mean(np.square(voiced, dtype=np.float64)))) if len(voiced) else 0.0
-    if rms < 1e-5:  # digital silence: nothing to raise
-        return samples
-    gain = 10 ** (TARGET_DBFS / 20) / rms
-    return samples * np.float32(gain) if gain > 1 else samples
-
-
-def _partials(frames: np.ndarray) -> list[np.ndarray]:
-    """Cut concatenated mel frames into 1.6 s partials (the last ends at the end); short ones are tiled to 1.6 s."""
-    if len(frames) < PARTIAL_FRAMES:
-        return [np.resize(frames, (PARTIAL_FRAMES, frames.shape[1]))]
-    starts = [*range(0, len(frames) - PARTIAL_FRAMES, PARTIAL_FRAMES), len(frames) - PARTIAL_FRAMES]
-    return [frames[start:start + PARTIAL_FRAMES] for start in starts]
+    return raise_level(samples, np.concatenate(pieces) if pieces else samples)
 
 
 def _num_frames(num_samples: int) -> int:

@@ -40,6 +40,7 @@ ENGINE_PATHS: dict[str, str] = {
     "pyannote": "shared.models.engines:load_pyannote",
     "offline-diarizer": "shared.diarize.offline:load_offline_diarizer",
     "silero-vad": "shared.models.vad:load_silero",
+    "resemblyzer": "shared.models.voiceprint:load_voiceprint",
 }
 
 CacheKey = tuple[str, str, str, str, tuple]

@@ -13,6 +13,7 @@ ZERO_SHOT = "zero-shot-audio-classification"
 TTS = "text-to-speech"
 DIARIZE = "speaker-diarization"
 VAD = "voice-activity-detection"  # internal helper model: no tab offers it in a dropdown
+SPEAKER_EMBEDDING = "speaker-embedding"  # internal helper model (voiceprints): no dropdown either
 
 OFFLINE_PREFIX = "offline:"
 
@@ -145,6 +146,9 @@ MODELS: tuple[ModelSpec, ...] = (
               languages="any"),
     ModelSpec("offline:silero-vad", VAD, "silero-vad", "silero", 2, "mit", title="Silero VAD",
               options={"package": "silero_vad"}, year=2024, architecture="frame classifier", params_m=0.3,
+              languages="any"),
+    ModelSpec("offline:resemblyzer", SPEAKER_EMBEDDING, "resemblyzer", "ge2e", 6, "apache-2.0",
+              title="Resemblyzer GE2E voice encoder", year=2019, architecture="encoder classifier", params_m=1.4,
               languages="any"),
     ModelSpec("pyannote/speaker-diarization-3.1", DIARIZE, "pyannote", "pyannote", 32, "mit", gated=True,
               title="pyannote 3.1", year=2023, architecture="pipeline", params_m=8.1, languages="any"),
