@@ -23,7 +23,7 @@ from shared.config import SETTINGS
 from shared.models.availability import start_hub_probe
 from shared.serving.cancel import make_model_events_cancellable
 from shared.serving.widgets import INSIDE_CSS
-from tabs import classify, diarize, settings, transcribe, tts, visualize, zero_shot
+from tabs import audio_to_audio, classify, diarize, evaluate, settings, transcribe, tts, visualize, zero_shot
 
 TITLE = "Audio Demo Suite"
 
@@ -87,7 +87,8 @@ def build_demo() -> gr.Blocks:
                     "with it.")
         with gr.Tabs():
             for title, tab in (("Visualize", visualize), ("Classify", classify), ("Zero-shot", zero_shot),
-                               ("Transcribe", transcribe), ("Diarize", diarize), ("Text-to-speech", tts)):
+                               ("Transcribe", transcribe), ("Diarize", diarize), ("Text-to-speech", tts),
+                               ("Audio → audio", audio_to_audio), ("Evaluate", evaluate)):
                 with gr.Tab(title, elem_id=f"tab-{title.lower()}"):
                     tab.build()
             settings.build()

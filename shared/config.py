@@ -19,6 +19,14 @@ def _env_float(name: str, default: float) -> float:
         raise ValueError(f"{name} must be a number, got {raw!r}") from exc
 
 
+def _env_switch(name: str) -> str:
+    """An auto/on/off switch (unset or empty: auto)."""
+    raw = os.environ.get(name, "").strip().lower() or "auto"
+    if raw not in ("auto", "on", "off"):
+        raise ValueError(f"{name} must be auto, on or off, got {raw!r}")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     device: str  # "auto", "cuda", "mps", "cpu"
@@ -34,6 +42,8 @@ class Settings:
     batch_max_mb: float  # largest total size of one batch
     results_dir: str  # where the files offered for download are written
     live_time_limit_s: float  # longest live microphone session (seconds)
+    whisper_compile: str = "auto"  # transformers Whisper: static cache + torch.compile ("auto" = on CUDA; "on", "off")
+    whisper_assistant: str = "auto"  # speculative decoding with a distilled assistant ("auto" = on CUDA; "on", "off")
 
     @property
     def max_file_bytes(self) -> int:
@@ -62,6 +72,8 @@ def load_settings() -> Settings:
         results_dir=os.environ.get("ADS_RESULTS_DIR", "").strip()
         or os.path.join(tempfile.gettempdir(), "audio-demo-suite-results"),
         live_time_limit_s=_env_float("ADS_LIVE_TIME_LIMIT_S", 3600.0),
+        whisper_compile=_env_switch("ADS_WHISPER_COMPILE"),
+        whisper_assistant=_env_switch("ADS_WHISPER_ASSISTANT"),
     )
 
 

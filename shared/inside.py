@@ -36,6 +36,49 @@ ARCHITECTURES: dict[str, tuple[str, str]] = {
         "positions and an autoregressive decoder writes the text. Here the clip is cut at Silero VAD pauses and "
         "each piece is decoded on its own (no timestamps inside a piece).",
     ),
+    # models issue: Parakeet, Moonshine, language ID, PE-Audio
+    "parakeet-ctc": (
+        "FastConformer encoder with a CTC head (Parakeet CTC)",
+        "An 80-band log-mel spectrogram (10 ms frames) goes through three stride-2 convolutions, so each encoder "
+        "frame covers 80 ms; conformer blocks (self-attention for the whole clip plus convolution for local detail) "
+        "give each frame context, and a linear layer scores every sentencepiece token plus a 'blank' per frame. "
+        "Decoding is CTC's greedy path: best token per frame, repeats merged, blanks dropped. One forward pass.",
+    ),
+    "parakeet-tdt": (
+        "FastConformer encoder with a Token-and-Duration Transducer (Parakeet TDT)",
+        "The same 80 ms conformer encoder as Parakeet CTC; a small LSTM prediction network remembers the tokens "
+        "written so far, and a joint network combines it with one encoder frame to predict both the next token "
+        "(or 'blank') and a duration: how many frames to skip before the next step. Skipping frames makes "
+        "decoding fast, and each token's frame is its timestamp.",
+    ),
+    "moonshine": (
+        "Encoder-decoder on raw audio, variable length (Moonshine)",
+        "Three convolutions (strides 64, 3, 2) turn the 16 kHz waveform into one vector per 24 ms, for exactly as "
+        "long as the audio is: no 30 s padding as in Whisper, so short clips cost little. A transformer encoder "
+        "with rotary positions gives each frame context and an autoregressive decoder writes the text. Here the "
+        "clip is cut at Silero VAD pauses and each piece is decoded on its own (no timestamps inside a piece).",
+    ),
+    "mms-lid": (
+        "wav2vec2 (MMS, XLS-R family) with a language-ID head",
+        "The MMS-1B wav2vec2 encoder, pretrained on 1,400 languages of unlabelled speech: a convolutional encoder "
+        "makes one frame per 20 ms of waveform and a 48-layer transformer gives each frame context; the frames are "
+        "averaged over time and a linear layer scores each of the 126 languages (softmax).",
+    ),
+    "whisper-lid": (
+        "Whisper's language detection as a classifier",
+        "Whisper's encoder reads a 30 s log-mel window; its decoder then reads only the start-of-transcript token "
+        "and predicts the next token, which in transcription is the language tag. The probabilities of the "
+        "language tokens at that one step, renormalised over the languages, are the scores: the same step "
+        "Whisper runs before it transcribes. No text is decoded.",
+    ),
+    "pe-audio": (
+        "Perception Encoder audio: contrastive audio-text model (two towers)",
+        "The audio tower turns the 48 kHz waveform into DAC codec features (one frame per 40 ms), adds a class "
+        "token and runs a transformer with rotary positions; the text tower is ModernBERT. Each side's first "
+        "token goes through a small projection into one shared space, trained (sigmoid loss, like SigLIP) so that "
+        "a sound and its description score high. Zero-shot: the clip's embedding against each label prompt's, "
+        "times the model's logit scale, softmaxed over your labels.",
+    ),
     "wav2vec2-cls": (
         "Encoder-only transformer with a pooled classifier",
         "The same waveform encoder as wav2vec2 / HuBERT speech recognition, but the frame vectors are averaged "
@@ -84,6 +127,13 @@ ARCHITECTURES: dict[str, tuple[str, str]] = {
         "Silero VAD finds speech; pyannote's segmentation-3.0 (ONNX) scores up to three local speakers in 10 s "
         "chunks; Resemblyzer (an LSTM speaker encoder) embeds each speaker's speech; agglomerative clustering "
         "with a distance threshold decides how many speakers there are.",
+    ),
+    "nemotron-diarization": (
+        "End-to-end diarization transformer (Streaming Sortformer)",
+        "A 128-bin log-mel spectrogram every 10 ms, 8 frames stacked into one 80 ms encoder frame, a transformer "
+        "encoder, then a head that upsamples back to 10 ms and gives each of 8 speaker slots a probability per frame "
+        "(slots ordered by first arrival). Long audio goes through in 27 s chunks that also see a cache of earlier "
+        "frames chosen per speaker, so a speaker keeps their slot across chunks; no VAD, embeddings or clustering.",
     ),
 }
 

@@ -78,7 +78,9 @@ def build() -> None:
     gr.Markdown("An audio classifier maps a clip to labels. **AST** (Audio Spectrogram Transformer) cuts the "
                 "log-mel spectrogram into 16×16 patches like an image; AudioSet models give independent "
                 "(sigmoid) scores for 527 sounds, single-label models (Speech Commands, SUPERB) a softmax. "
-                "Sliding windows show which sounds happen when.")
+                "Language identification is classification too: **MMS-LID** (126 languages) and Whisper's own "
+                "language detection score languages. Sliding windows show which sounds (or languages) happen when. "
+                "These models come from the Hugging Face hub (downloaded once, then cached for offline use).")
     with gr.Tab("Labels and timeline", elem_id="classify-labels"):
         tab = window_tab(LABELS_TAB, _label_settings)
         model, top_k = tab.settings

@@ -1,5 +1,6 @@
-"""Transcribe tab: Whisper / CTC / faster-whisper, subtitles, CTC view, live microphone, model comparison. UI wiring
-only: the work is in shared/transcribe (run, views, inside, live, batch)."""
+"""Transcribe tab: Whisper / CTC / faster-whisper, subtitles, CTC view, word alignment (karaoke view, word-level
+subtitles, a pasted transcript aligned to its audio), live microphone, model comparison. UI wiring only: the work is
+in shared/transcribe (run, views, inside, aligner, align_views, live, batch)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import gradio as gr
 import numpy as np
 
 from shared.audio.datasets import info_with_wer
-from shared.audio.intake import load_audio, to_mono
+from shared.audio.intake import AudioClip, load_audio, to_mono
+from shared.audio.play_timeline import file_url
 from shared.config import SETTINGS
 from shared.errors import UserError
 from shared.models import registry
@@ -17,6 +19,7 @@ from shared.models.availability import default_model
 from shared.outputs.batch import preview, summary_columns
 from shared.serving.dataset_source import dataset_source
 from shared.serving.estimates import estimate_batch, estimate_from_audio
+from shared.serving.timeline_widget import segments_timeline, timeline_component
 from shared.serving.widgets import (
     MODEL_EVENT,
     audio_input,
@@ -27,11 +30,20 @@ from shared.serving.widgets import (
     user_errors,
 )
 from shared.serving.zero_gpu import gpu_task
+from shared.transcribe.align_views import (
+    alignment_markdown,
+    karaoke_html,
+    render_alignment_inside,
+    word_rows,
+    write_word_outputs,
+)
+from shared.transcribe.aligner import AUTO, align_words, aligner_ids
 from shared.transcribe.batch import transcribe_batch
 from shared.transcribe.inside import render_inside
 from shared.transcribe.live import LiveStream
-from shared.transcribe.run import LANGUAGES, SAMPLE_RATE, TIMESTAMPS, TranscribeOptions, transcribe
+from shared.transcribe.run import LANGUAGES, SAMPLE_RATE, TIMESTAMPS, TranscribeOptions, Transcript, transcribe
 from shared.transcribe.views import (
+    COMPARE_HEADERS,
     TRANSCRIBE_COLUMNS,
     compare_rows,
     ctc_view_markdown,
@@ -46,6 +58,35 @@ from shared.transcribe.views import (
 
 OFFLINE = "offline:whisper-tiny.en"
 LANGUAGE_CHOICES = [("auto-detect", "auto")] + [(name, code) for code, name in LANGUAGES.items()]
+ALIGNER_CHOICES = [("auto (English: wav2vec2 base 960h; other languages: MMS_FA)", AUTO)] + \
+    [(registry.get_spec(model_id).label, model_id) for model_id in aligner_ids()]
+# the karaoke view's behaviour: a click on a word plays from its start; the word being played is highlighted.
+# Listeners sit on the component's root (the audio's timeupdate caught in the capture phase), so they survive the
+# re-render that every new alignment causes.
+KARAOKE_JS = """
+const words = () => element.querySelectorAll('.kw');
+element.addEventListener('click', (event) => {
+  const word = event.target.closest('.kw');
+  const audio = element.querySelector('audio');
+  if (!word || !audio) return;
+  audio.currentTime = parseFloat(word.dataset.start);
+  audio.play();
+});
+element.addEventListener('timeupdate', (event) => {
+  if (event.target.tagName !== 'AUDIO') return;
+  const now = event.target.currentTime;
+  words().forEach((w) => w.classList.toggle('kw-now', now >= +w.dataset.start && now < +w.dataset.end));
+}, true);
+"""
+KARAOKE_CSS = """
+.kw { cursor: pointer; border-radius: 3px; padding: 0 1px; }
+.kw:hover { outline: 1px solid #90caf9; }
+.kw-now { background: #ffd54f; color: #000; }
+.kw-low { text-decoration: underline dotted #d7301f; }
+.karaoke-audio { width: 100%; margin-bottom: 0.5em; }
+.karaoke-words { line-height: 1.9; }
+.karaoke-warning { color: #d7301f; }
+"""
 
 
 def _options(language: str, task: str, timestamps: str, beam_size: float) -> TranscribeOptions:
@@ -53,22 +94,65 @@ def _options(language: str, task: str, timestamps: str, beam_size: float) -> Tra
                              int(beam_size))
 
 
+def render_transcribe_inside(recording: Transcript | tuple | None, draw: bool = True) -> tuple[list, str]:
+    """The Transcribe tab's gallery and card for a transcript (what `render_inside` draws), or for (transcript, word
+    alignment): the recogniser's views, then the trellis."""
+    if recording is None:
+        return [], ""
+    if not isinstance(recording, tuple):
+        return render_inside(recording, draw)
+    result, alignment = recording
+    gallery, card = render_inside(result, draw)
+    extra_gallery, extra_card = render_alignment_inside(alignment, draw)
+    return gallery + extra_gallery, "\n\n".join(part for part in (card, extra_card) if part)
+
+
+def _aligned(clip: AudioClip, result: Transcript, aligner: str, audio: str | None, progress: gr.Progress) -> tuple:
+    """The transcript's words aligned (karaoke HTML, word files, the alignment); a problem with the alignment is
+    shown in the karaoke area, and the transcript still comes back."""
+    if result.no_speech or not result.text:
+        return karaoke_html(None, message="No speech detected: nothing to align."), None, None
+    try:
+        alignment = align_words(clip, result.text, aligner, language=result.language,
+                                progress=lambda f, d: progress(f, desc=f"Aligning words: {d}"))
+    except UserError as exc:
+        return karaoke_html(None, message=f"Word alignment failed: {exc}"), None, None
+    return (alignment_markdown(alignment) + karaoke_html(alignment, file_url(audio)),
+            write_word_outputs(alignment), alignment)
+
+
 @user_errors
 @gpu_task(estimate_from_audio)
 def run_transcribe(audio: str | None, model: str = OFFLINE, language: str = "auto", task: str = "transcribe",
-                   timestamps: str = "segment", beam_size: float = 1, inside: bool = True,
-                   progress: gr.Progress = gr.Progress()) -> tuple:
-    """`inside`: draw the "Inside the model" pictures now (API default); the UI passes whether the section is open.
-    The run records what they need either way."""
+                   timestamps: str = "segment", beam_size: float = 1, align: bool = False, aligner: str = AUTO,
+                   inside: bool = True, progress: gr.Progress = gr.Progress()) -> tuple:
+    """`align`: also time every word with a CTC aligner (`aligner`, see align_words): the karaoke view and
+    word-level SRT/VTT/JSON. `inside`: draw the "Inside the model" pictures now (API default); the UI passes
+    whether the section is open. The run records what they need either way."""
     progress(0.0, desc="Decoding audio")
     clip = load_audio(audio, SAMPLE_RATE)
     result = transcribe(clip, model, _options(language, task, timestamps, beam_size),
                         progress=lambda f, d: progress(f, desc=d), inside=True)
+    karaoke, word_files, alignment = _aligned(clip, result, aligner, audio, progress) if align \
+        else (karaoke_html(None), None, None)
     payload = result.to_json()
     rows = segment_rows(result)
     text = result.text or "(no speech detected)"
     return (text, payload, info_markdown(result), rows, write_outputs(result), ctc_view_markdown(result),
-            ctc_view_rows(result), *inside_outputs(render_inside, result, inside))
+            ctc_view_rows(result), karaoke, word_files,
+            *inside_outputs(render_transcribe_inside, (result, alignment) if alignment else result, inside))
+
+
+@user_errors
+@gpu_task(estimate_from_audio)
+def run_align_words(audio: str | None, text: str = "", aligner: str = AUTO, inside: bool = True,
+                    progress: gr.Progress = gr.Progress()) -> tuple:
+    """A known transcript (pasted) aligned to its audio: the words with start/end (s) and score as rows, the
+    karaoke view with its info line, word-level SRT/VTT/JSON, then the trellis picture and its card."""
+    clip = load_audio(audio, SAMPLE_RATE)
+    alignment = align_words(clip, text, aligner, progress=lambda f, d: progress(f, desc=d))
+    return (word_rows(alignment), alignment_markdown(alignment) + karaoke_html(alignment, file_url(audio)),
+            write_word_outputs(alignment), *inside_outputs(render_alignment_inside, alignment, inside))
 
 
 @user_errors
@@ -151,6 +235,9 @@ def build() -> None:
                 with gr.Row():
                     timestamps = gr.Radio(list(TIMESTAMPS), value="segment", label="Timestamps")
                     beam = gr.Slider(1, 8, value=1, step=1, label="Beam size")
+                with gr.Row():
+                    align = gr.Checkbox(False, label="Align words (forced alignment: word times for any model)")
+                    aligner = gr.Dropdown(ALIGNER_CHOICES, value=AUTO, label="Aligner (a CTC model)")
                 run = gr.Button("Transcribe", variant="primary")
                 gr.Examples(example_paths("speech_piper.wav"), inputs=[audio])
             with gr.Column():
@@ -159,19 +246,28 @@ def build() -> None:
                 table = gr.Dataframe(headers=["start", "end", "text"], interactive=False,
                                      label="Segments (click a row to hear it)")
                 snippet = gr.Audio(label="Selected segment", interactive=False)
+                segments_timeline_html = timeline_component(elem_id="transcribe-timeline")
                 files = gr.File(label="Download: SRT, VTT, JSON", file_count="multiple")
+                with gr.Accordion("Words, aligned (karaoke)", open=False):
+                    karaoke = gr.HTML(karaoke_html(None), js_on_load=KARAOKE_JS, css_template=KARAOKE_CSS,
+                                      elem_id="karaoke")
+                    word_files = gr.File(label="Download: word-level SRT, VTT, JSON", file_count="multiple")
                 segments_json = gr.JSON(label="Segments (JSON)", visible=False)
                 inside = inside_section()
         with gr.Accordion("How CTC turns frames into text (wav2vec2 / HuBERT)", open=False):
             ctc_md = gr.Markdown("Pick a CTC model and transcribe to see its frame-by-frame decisions.")
             ctc_table = gr.Dataframe(headers=["frames", "time (s)", "argmax token", "what happens"],
                                      interactive=False)
-        event = run.click(run_transcribe, [audio, model, language, task, timestamps, beam, inside.is_open],
-                          [text, segments_json, info, table, files, ctc_md, ctc_table, *inside.outputs],
-                          api_name="transcribe", **MODEL_EVENT)
+        event = run.click(run_transcribe,
+                          [audio, model, language, task, timestamps, beam, align, aligner, inside.is_open],
+                          [text, segments_json, info, table, files, ctc_md, ctc_table, karaoke, word_files,
+                           *inside.outputs], api_name="transcribe", **MODEL_EVENT)
         event.success(info_with_wer, [info, reference_text, text], info, api_visibility="private")
-        inside.draw_on_open(render_inside, event)
+        event.success(segments_timeline, [audio, segments_json], segments_timeline_html, api_visibility="private")
+        inside.draw_on_open(render_transcribe_inside, event)
         table.select(play_segment, [audio, table], snippet, api_visibility="private")
+    with gr.Tab("Align a transcript", elem_id="transcribe-align"):
+        _align_tab()
     with gr.Tab("Live microphone"):
         gr.Markdown("Speak: finished words turn black, words that may still change are grey. Silero VAD cuts the "
                     "talk into utterances and a word is committed once two transcriptions in a row agree on it, so "
@@ -212,8 +308,7 @@ def build() -> None:
                 cmp_run = gr.Button("Compare", variant="primary")
                 gr.Examples(example_paths("speech_piper.wav"), inputs=[cmp_audio])
             with gr.Column():
-                cmp_table = gr.Dataframe(headers=["model", "WER", "CER", "load (s)", "compute (s)", "RTF",
-                                                  "device", "text"], interactive=False)
+                cmp_table = gr.Dataframe(headers=COMPARE_HEADERS, interactive=False)
                 cmp_diff = gr.HTML()
         cmp_run.click(run_compare, [cmp_audio, cmp_models, reference], [cmp_table, cmp_diff],
                       api_name="compare_transcripts", **MODEL_EVENT)
@@ -235,3 +330,28 @@ def build() -> None:
                                            label="summary.csv")
         batch_run.click(run_transcribe_batch, [batch_files, batch_model, batch_language, batch_timestamps],
                         [batch_zip, batch_table, batch_info], api_name="transcribe_batch", **MODEL_EVENT)
+
+
+def _align_tab() -> None:
+    """A known text (pasted) timed word by word against its audio: subtitle timing for a known script."""
+    gr.Markdown("Paste what is said and get each word's start and end: forced alignment with a CTC model (the text "
+                "is known, only the timing is searched). Words light up as the audio plays; click one to hear it. "
+                "Other languages and scripts: MMS_FA (text romanised with uroman).")
+    with gr.Row():
+        with gr.Column():
+            audio = audio_input()
+            text = gr.Textbox(label="Transcript", lines=5, placeholder="The words spoken in the audio, in order.")
+            aligner = gr.Dropdown(ALIGNER_CHOICES, value=AUTO, label="Aligner (a CTC model)")
+            run = gr.Button("Align words", variant="primary")
+            gr.Examples([[path, "The quick brown fox jumps over the lazy dog. Speech recognition is easier than you "
+                          "think."] for path in example_paths("speech_piper.wav")], inputs=[audio, text])
+        with gr.Column():
+            karaoke = gr.HTML(karaoke_html(None, message="Align a transcript to see its words here."),
+                              js_on_load=KARAOKE_JS, css_template=KARAOKE_CSS, elem_id="align-karaoke")
+            words = gr.Dataframe(headers=["start (s)", "end (s)", "word", "score"], interactive=False,
+                                 label="Words")
+            files = gr.File(label="Download: word-level SRT, VTT, JSON", file_count="multiple")
+            inside = inside_section("Align a transcript to see the trellis the alignment searched.")
+    event = run.click(run_align_words, [audio, text, aligner, inside.is_open],
+                      [words, karaoke, files, *inside.outputs], api_name="align_words", **MODEL_EVENT)
+    inside.draw_on_open(render_alignment_inside, event)

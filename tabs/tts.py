@@ -1,31 +1,39 @@
-"""Text-to-speech tab: Piper, SpeechT5, Bark and MMS; one model at a time (whole, or streamed sentence by sentence
-while the rest is synthesised), or 2–4 side by side with a round trip through speech recognition (WER of what the
-recogniser hears against the text)."""
+"""Text-to-speech tab: Piper, SpeechT5, Bark, MMS, CSM and Dia; one model at a time (whole, or streamed sentence by
+sentence while the rest is synthesised), in a voice from a recording (CSM and Dia continue its codec tokens, SpeechT5
+reads its x-vector; scored by speaker similarity), or 2–4 side by side with a round trip through speech recognition
+(WER of what the recogniser hears against the text) and, given a reference voice, the speaker similarity."""
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
+from shared import config
 from shared.models import registry
 from shared.models.availability import default_model
-from shared.serving.estimates import estimate_from_text
+from shared.serving.estimates import audio_seconds, estimate_from_text
 from shared.serving.relay import Outlet, relay
 from shared.serving.widgets import (
+    EXAMPLES_DIR,
     MODEL_EVENT,
     draw_pending,
+    example_paths,
     inside_outputs,
     inside_section,
     model_dropdown,
     user_errors,
 )
 from shared.serving.zero_gpu import gpu_task
+from shared.tts import clone, views, voices
 from shared.tts import inside as inside_tts
 from shared.tts import run as tts
-from shared.tts import views, voices
+from shared.tts.reference import MAX_REFERENCE_S, MIN_REFERENCE_S
 from shared.tts.text import MAX_CHARS
 
 SLOTS = 4  # players / spectrograms in the comparison
@@ -96,8 +104,14 @@ def _draw_now_if_open(is_open: bool, recording: Any) -> tuple:
 @user_errors
 @gpu_task(estimate_from_text)
 def run_compare(text: str, models: list[str] | None = None, seed: float = 0, asr_model: str = tts.ASR_MODEL,
-                progress: gr.Progress = gr.Progress()) -> tuple:
-    results = tts.compare(text, models, int(seed or 0), asr_model, progress=lambda f, d: progress(f, desc=d))
+                reference: str | None = None, progress: gr.Progress = gr.Progress()) -> tuple:
+    """2–4 models on one text with the round-trip WER; with a `reference` recording (deleted after the request) the
+    cloning models speak in its voice and every row gets its speaker similarity to it."""
+    try:
+        results = clone.compare_in_voice(text, models, reference, int(seed or 0), asr_model,
+                                         progress=lambda f, d: progress(f, desc=d))
+    finally:
+        forget_upload(reference)
     players, pictures = [], []
     for result in results:
         speech = result.speech
@@ -109,6 +123,64 @@ def run_compare(text: str, models: list[str] | None = None, seed: float = 0, asr
     players += [gr.update(value=None, visible=False) for _ in unused]
     pictures += [gr.update(value=None, visible=False) for _ in unused]
     return (views.compare_rows(results), *players, *pictures)
+
+
+CONSENT = ("**Consent.** Clone only a voice you may use: your own, or one whose speaker agreed. The recording is "
+           "used for this one request and then deleted; the app keeps no copy of it.")
+CLONE_EXAMPLE = "Now I can say anything you type, in the voice of the recording."
+REFERENCE_EXAMPLES = ["speech_piper.wav"]
+CLONE_FALLBACK = "microsoft/speecht5_tts"  # the small cloning model, when the codec LMs exceed the memory budget
+
+
+def forget_upload(path: str | None) -> None:
+    """Delete the reference recording Gradio saved for this request (only a file inside Gradio's upload folder:
+    never one a caller passed from elsewhere, nor a copy of one of the app's example files, which other tabs' example
+    buttons share), and its folder when that is left empty."""
+    if not path:
+        return
+    upload_root = Path(gr.utils.get_upload_folder()).resolve()
+    file = Path(path).resolve()
+    if upload_root not in file.parents or not file.is_file() or file_digest(file) in example_digests():
+        return
+    file.unlink(missing_ok=True)
+    if file.parent != upload_root and not any(file.parent.iterdir()):
+        os.rmdir(file.parent)
+
+
+def file_digest(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+@functools.cache
+def example_digests() -> frozenset[str]:
+    """SHA-256 of every example file the app ships (Gradio's cache shares one copy per content)."""
+    return frozenset(file_digest(path) for path in EXAMPLES_DIR.iterdir() if path.is_file())
+
+
+def clone_estimate(text: str | None = None, reference: str | None = None, model: str = "", *args: Any,
+                   **kwargs: Any) -> float:
+    """GPU seconds for speaking in a recorded voice: the synthesis, plus reading the reference."""
+    return estimate_from_text(text, model) + 0.5 * min(audio_seconds(reference), MAX_REFERENCE_S)
+
+
+@user_errors
+@gpu_task(clone_estimate)
+def run_clone(text: str, reference: str | None = None, model: str = clone.DEFAULT_CLONE_MODEL, transcript: str = "",
+              seed: float = 0, inside: bool = True, progress: gr.Progress = gr.Progress()) -> tuple:
+    """`text` spoken in the voice of `reference` (3–20 s of one person; deleted after the request) with CSM, Dia or
+    SpeechT5; `transcript`: what the reference says (the built-in recogniser fills it in when empty). Returns the
+    wav, spectrogram, scores + timing, details and the inside views, as /tts does."""
+    def report(fraction: float, desc: str) -> None:
+        progress(fraction, desc=desc)
+
+    try:
+        result = clone.clone_voice(text, reference, model, transcript, int(seed or 0), progress=report)
+    finally:
+        forget_upload(reference)
+    speech = result.speech
+    return (views.write_wav(speech, "cloned.wav"), views.spectrogram(speech), views.clone_markdown(result),
+            result.to_json(), *inside_outputs(inside_tts.render_inside, speech.recording(), inside))
 
 
 @user_errors
@@ -188,6 +260,7 @@ def build() -> None:
         model.change(on_model_change, [model, text], [voice, notes, language], api_visibility="private")
         text.blur(lambda m, t: views.model_notes(m, t), [model, text], notes, api_visibility="private")
         language.change(on_language_pick, [language, model], model, api_visibility="private")
+    build_clone_tab()
     with gr.Tab("Compare models", elem_id="tts-compare"):
         gr.Markdown("The same text through 2–4 models with their default voices. Each result is transcribed back by a "
                     "speech recogniser: the word error rate (WER) against your text is a number for intelligibility "
@@ -202,6 +275,9 @@ def build() -> None:
                     cmp_seed = gr.Number(0, precision=0, label="Seed", min_width=80)
                     asr = gr.Dropdown(registry.choices(registry.ASR), value=tts.ASR_MODEL,
                                       label="Recogniser for the WER")
+                cmp_reference = gr.Audio(sources=["upload", "microphone"], type="filepath",
+                                         label="Reference voice (optional): the cloning models speak in it, and every "
+                                               "row gets its speaker similarity to it", elem_id="tts-compare-reference")
                 cmp_run = gr.Button("Compare", variant="primary")
         table = gr.Dataframe(headers=views.COMPARE_HEADERS, interactive=False, wrap=True, label="Comparison")
         with gr.Row():
@@ -212,5 +288,44 @@ def build() -> None:
                                             label=f"Speech {slot}"))
                     pictures.append(gr.Image(format="png", show_label=False, visible=False,
                                              label=f"Spectrogram {slot}"))
-        cmp_run.click(run_compare, [cmp_text, cmp_models, cmp_seed, asr], [table, *players, *pictures],
-                      api_name="compare_tts", **MODEL_EVENT)
+        comparing = cmp_run.click(run_compare, [cmp_text, cmp_models, cmp_seed, asr, cmp_reference],
+                                  [table, *players, *pictures], api_name="compare_tts", **MODEL_EVENT)
+        comparing.then(lambda: None, None, cmp_reference, api_visibility="private")  # the recording was deleted
+
+
+def build_clone_tab() -> None:
+    """The "Voice from a recording" tab: text, a 3–20 s reference with its consent line and optional transcript,
+    a cloning model; the speech with its speaker similarity and round-trip WER, and the inside views."""
+    clone_models = tts.clone_models()
+    fits = registry.get_spec(clone.DEFAULT_CLONE_MODEL).size_mb <= config.current().memory_budget_mb
+    default = default_model(clone.DEFAULT_CLONE_MODEL if fits else CLONE_FALLBACK, CLONE_FALLBACK)
+    with gr.Tab("Voice from a recording", elem_id="tts-clone"):
+        with gr.Row():
+            with gr.Column():
+                text = gr.Textbox(label="Text to say in that voice", lines=3, value=CLONE_EXAMPLE,
+                                  info=f"Up to {clone.MAX_CHARS_CLONE} characters.")
+                reference = gr.Audio(sources=["upload", "microphone"], type="filepath", elem_id="tts-clone-reference",
+                                     label=f"Voice reference: {MIN_REFERENCE_S:.0f}–{MAX_REFERENCE_S:.0f} s of one "
+                                           "person speaking")
+                gr.Markdown(CONSENT, elem_id="tts-clone-consent")
+                transcript = gr.Textbox("", label="What the recording says (optional)", lines=2,
+                                        info="Left empty, the built-in recogniser (Whisper tiny.en) writes it.")
+                model = gr.Dropdown([(registry.get_spec(m).label, m) for m in clone_models], value=default,
+                                    label="Model")
+                notes = gr.Markdown(views.clone_notes(default))
+                seed = gr.Number(0, precision=0, label="Seed")
+                run = gr.Button("Speak in this voice", variant="primary", elem_id="tts-clone-run")
+                gr.Examples([[CLONE_EXAMPLE, path] for path in example_paths(*REFERENCE_EXAMPLES)],
+                            inputs=[text, reference])
+            with gr.Column():
+                audio = gr.Audio(label="Speech in that voice (wav)", type="filepath", interactive=False,
+                                 buttons=["download"], elem_id="tts-clone-audio")
+                info = gr.Markdown(elem_id="tts-clone-info")
+                picture = gr.Image(label="Spectrogram", format="png", show_label=False)
+                details = gr.JSON(label="Details")
+                inside = inside_section("Speak in a recorded voice to see the codec tokens the model continued.")
+        event = run.click(run_clone, [text, reference, model, transcript, seed, inside.is_open],
+                          [audio, picture, info, details, *inside.outputs], api_name="tts_clone", **MODEL_EVENT)
+        event.then(lambda: None, None, reference, api_visibility="private")  # the recording was deleted
+        inside.draw_on_open(inside_tts.render_inside, event)
+        model.change(user_errors(views.clone_notes), model, notes, api_visibility="private")

@@ -1,4 +1,5 @@
-"""Zero-shot tab: CLAP scores your own labels against the sound, over the clip and over time."""
+"""Zero-shot tab: CLAP or Perception Encoder audio scores your own labels against the sound, over the clip and over
+time."""
 
 from __future__ import annotations
 
@@ -36,10 +37,11 @@ def run_zero_shot(audio: str | None, labels: str = DEFAULT_LABELS, model: str = 
 
 
 def build() -> None:
-    gr.Markdown("**CLAP** embeds sound and text in one space. Type any labels: each is put into the prompt "
-                "template, and the clip is scored by how close its embedding is to each prompt's (a softmax over "
-                "your labels, so the scores sum to 1). The label embeddings are cached, so trying the same labels "
-                "on another clip only runs the audio side.")
+    gr.Markdown("**CLAP** (2022–23) and Meta's **Perception Encoder audio** (PE-Audio, 2025) embed sound and text "
+                "in one space. Type any labels: each is put into the prompt template, and the clip is scored by how "
+                "close its embedding is to each prompt's (a softmax over your labels, so the scores sum to 1). The "
+                "label embeddings are cached, so trying the same labels on another clip only runs the audio side. "
+                "These models come from the Hugging Face hub (downloaded once, then cached for offline use).")
     tab = window_tab(LAYOUT, _settings)
     labels, template, model = tab.settings
     tab.wire(run_zero_shot, [labels, model, template], "zero_shot", render_inside)

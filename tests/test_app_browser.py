@@ -11,7 +11,8 @@ from shared.serving.widgets import EXAMPLES_DIR
 from tests.conftest import ARTIFACTS, chromium_page
 
 pytestmark = [pytest.mark.browser]
-TABS = ("Visualize", "Classify", "Zero-shot", "Transcribe", "Diarize", "Text-to-speech", "Models & device")
+TABS = ("Visualize", "Classify", "Zero-shot", "Transcribe", "Diarize", "Text-to-speech", "Evaluate",
+        "Models & device")
 
 
 @pytest.fixture(scope="module")
@@ -131,3 +132,115 @@ def test_live_microphone_in_the_browser(page) -> None:
                            " > n", arg=len(first), timeout=90_000)
     page.screenshot(path=str(ARTIFACTS / "screenshots" / "live.png"), full_page=True)
     page.get_by_role("button", name="Stop", exact=True).click()
+
+
+def test_playable_timeline_in_the_browser(page) -> None:
+    """Diarize, then the timeline: hovering a bar shows its speaker and times, clicking it seeks the player there."""
+    from shared.diarize.run import pyannote_sample
+
+    page.get_by_role("tab", name="Diarize", exact=True).click()
+    panel = page.locator("#tab-diarize")
+    panel.locator("input[type=file]").first.set_input_files(pyannote_sample()[0])
+    page.wait_for_timeout(1000)
+    panel.get_by_role("button", name="Diarize", exact=True).click()
+    bars = page.locator("#diarize-timeline .tl-item")
+    bars.first.wait_for(state="visible", timeout=120_000)
+    bar = bars.last
+    bar.hover()
+    tip = page.locator("#diarize-timeline .tl-tip")
+    assert tip.inner_text().startswith(bar.get_attribute("data-tip").split(" · ")[0]) and "–" in tip.inner_text()
+    assert "SPEAKER_" in bar.locator("title").text_content()
+    start = float(bar.get_attribute("data-start"))
+    bar.click()
+    audio = page.locator("#diarize-timeline audio.tl-audio")
+    page.wait_for_function("s => { const a = document.querySelector('#diarize-timeline audio.tl-audio');"
+                           " return a && a.readyState > 0 && Math.abs(a.currentTime - s) < 2; }", arg=start,
+                           timeout=30_000)
+    assert audio.evaluate("a => a.currentTime") >= start - 0.05 and start > 0
+
+
+def test_align_words_karaoke_in_the_browser(page) -> None:
+    """Align a pasted transcript (tiny wav2vec2): the words appear as a karaoke view; a click on a word moves the
+    view's own audio player to that word's start and highlights it while it plays."""
+    page.get_by_role("tab", name="Transcribe", exact=True).click()
+    page.get_by_role("tab", name="Align a transcript").click()
+    panel = page.locator("#transcribe-align")
+    panel.locator("input[type=file]").first.set_input_files(str(EXAMPLES_DIR / "speech_piper.wav"))
+    page.wait_for_timeout(1000)
+    panel.get_by_label("Transcript").fill("The quick brown fox jumps over the lazy dog.")
+    aligner = panel.get_by_label("Aligner (a CTC model)")
+    aligner.click()
+    aligner.fill("Wav2Vec2 base")
+    page.keyboard.press("Enter")
+    panel.get_by_role("button", name="Align words", exact=True).click()
+    words = panel.locator("#align-karaoke .kw")
+    words.first.wait_for(state="visible", timeout=120_000)
+    assert words.count() == 9
+    fox = words.nth(3)
+    start = float(fox.get_attribute("data-start"))
+    panel.locator("#align-karaoke audio").evaluate("audio => { audio.muted = true; }")
+    fox.click()
+    page.wait_for_function("s => { const a = document.querySelector('#align-karaoke audio');"
+                           " return a && a.readyState > 0 && Math.abs(a.currentTime - s) < 0.5; }", arg=start,
+                           timeout=30_000)
+    panel.locator("#align-karaoke .kw-now").first.wait_for(state="attached", timeout=10_000)
+
+
+def test_evaluate_in_the_browser(page) -> None:
+    """Evaluate: pick text to speech (its built-in voice), run it on the default sentences; the models table, the
+    scatter and the per-example rows appear."""
+    page.get_by_role("tab", name="Evaluate", exact=True).click()
+    panel = page.locator("#tab-evaluate")
+    panel.get_by_label("Text to speech (round-trip WER, speaker similarity)").check()
+    panel.get_by_text("Piper en_US joe").first.wait_for(timeout=30_000)  # the task's models came back
+    panel.get_by_role("button", name="Evaluate", exact=True).click()
+    page.locator("#evaluate-table").get_by_text("offline:piper-en_US-joe-medium").first.wait_for(timeout=120_000)
+    assert page.locator("#evaluate-scatter img").first.evaluate("img => img.naturalWidth") > 300
+    assert "sentence 2" in panel.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "screenshots" / "evaluate.png"), full_page=True)
+
+
+def test_audio_to_audio_separation_in_the_browser(page) -> None:
+    """Audio → audio: the Separate sub-tab's example mixture through the tiny SepFormer; two source players, the
+    before/after spectrograms and the scores appear."""
+    page.get_by_role("tab", name="Audio → audio", exact=True).click()
+    page.get_by_role("tab", name="Separate speakers", exact=True).click()
+    panel = page.locator("#a2a-separate")
+    panel.locator("input[type=file]").first.set_input_files(str(EXAMPLES_DIR / "two_voices_mix_8k.wav"))
+    page.wait_for_timeout(1000)
+    panel.get_by_role("button", name="Separate", exact=True).click()
+    picture = panel.locator("#a2a-separate-spectrograms img")
+    picture.wait_for(state="visible", timeout=120_000)
+    assert picture.evaluate("img => img.naturalWidth") > 800  # three panels side by side
+    assert "energy share" in panel.locator("#a2a-separate-info").inner_text()
+    for player in ("#a2a-separate-0", "#a2a-separate-1"):  # each source player holds its wav
+        html = panel.locator(player).inner_html()
+        assert "source_" in html or panel.locator(player).locator("audio").evaluate_all(
+            "els => els.some(a => (a.currentSrc || a.src || '').includes('source_'))"), (player, html[:3000])
+    (ARTIFACTS / "screenshots").mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "screenshots" / "audio-to-audio.png"), full_page=True)
+
+
+def test_voice_from_a_recording_in_the_browser(page) -> None:
+    """Text-to-speech → Voice from a recording: upload the example voice, type its transcript, SpeechT5 speaks in
+    its x-vector; the scores appear and the reference input is cleared (the recording is not kept)."""
+    page.get_by_role("tab", name="Text-to-speech", exact=True).click()
+    page.get_by_role("tab", name="Voice from a recording", exact=True).click()
+    panel = page.locator("#tts-clone")
+    assert "Consent" in panel.locator("#tts-clone-consent").inner_text()
+    panel.locator("#tts-clone-reference input[type=file]").first.set_input_files(str(EXAMPLES_DIR / "speech_piper.wav"))
+    page.wait_for_timeout(1000)
+    panel.get_by_label("What the recording says").fill("The quick brown fox jumps over the lazy dog.")
+    model = panel.get_by_label("Model")
+    model.click()
+    model.fill("SpeechT5")
+    page.keyboard.press("Enter")
+    panel.locator("#tts-clone-run").click()
+    info = panel.locator("#tts-clone-info")
+    page.wait_for_function("el => el.innerText.includes('speaker similarity')", arg=info.element_handle(),
+                           timeout=120_000)
+    assert "cloned.wav" in panel.locator("#tts-clone-audio a.download-link").get_attribute("href")
+    reference_cleared = panel.locator("#tts-clone-reference [data-testid=upload-text]")
+    reference_cleared.wait_for(state="visible", timeout=10_000)
+    (ARTIFACTS / "screenshots").mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "screenshots" / "voice-from-a-recording.png"), full_page=True)

@@ -17,6 +17,7 @@ from shared.audio.intake import AudioClip, load_audio
 from shared.audio.windows import NO_EVENTS, batched_forward, effective_window, sliding_windows
 from shared.classify.run import SAMPLE_RATE, activation_for, classify, compare_classifiers
 from shared.classify.views import (
+    COMPARE_HEADERS,
     classify_timeline_image,
     compare_rows,
     info_markdown,
@@ -216,6 +217,59 @@ def test_tab_handlers(tiny_hf_home) -> None:
     assert len(table) == 2 and [len(value) for value in values[:2]] == [2, 2] and values[2] is None
     slots = compare_slots([COMMANDS, AUDIOSET, COMMANDS])
     assert [(slot.label, slot.visible) for slot in slots] == [(COMMANDS, True), (AUDIOSET, True), ("", False)]
+
+
+# ---- language identification (models issue) ------------------------------------------------------------------------
+MMS_LID = "facebook/mms-lid-126"
+WHISPER_LID = "openai/whisper-small#language-id"
+
+
+def test_whisper_language_id_equals_generates_own_detection_step(speech: AudioClip) -> None:
+    """The classifier's clip scores (one 30 s window, softmax over the language tokens) are the probabilities that
+    Transcribe records from generate()'s own language-detection step on the same Whisper weights."""
+    from shared.transcribe.run import transcribe
+
+    result = classify(speech, WHISPER_LID, 2.0, 1.0)
+    detected = transcribe(speech, "openai/whisper-small", inside=True).inside.languages
+    assert result.activation == "softmax" and result.labels == list(detected)
+    assert np.allclose(result.clip_scores, [detected[code] for code in result.labels], atol=1e-4)
+    assert result.top_k(1)[0][0] == max(detected, key=detected.__getitem__) == "en"
+    assert registry.get_spec(WHISPER_LID).options["repo"] == "openai/whisper-small"
+
+
+def test_mms_language_id_scores_languages(speech: AudioClip) -> None:
+    result = classify(speech, MMS_LID, 2.0, 1.0)
+    assert result.activation == "softmax" and {"eng", "deu", "fra"} <= set(result.labels)
+    assert np.isclose(result.clip_scores.sum(), 1.0) and result.family == "mms-lid"
+    rows = compare_rows([result], 3)
+    cells = dict(zip(COMPARE_HEADERS, rows[0], strict=True))
+    assert (cells["architecture"], cells["year"], cells["params (M)"]) == ("encoder classifier", 2023, 965)
+
+
+def test_english_only_whisper_cannot_detect_languages(tmp_path) -> None:
+    from shared.models.device import Placement
+    from shared.models.registry import ModelSpec
+    from shared.models.whisper_lid import load_whisper_language_id
+
+    spec = ModelSpec("x", registry.CLASSIFY, "whisper-language-id", "whisper-lid", 1, "mit",
+                     options={"repo": "openai/whisper-tiny.en"})
+    with pytest.raises(Exception, match="English-only"):
+        load_whisper_language_id(spec, Placement("cpu", "float32"), {})
+
+
+def test_offline_message_does_not_offer_a_built_in_model() -> None:
+    """Classify and Zero-shot have no built-in model: the message says the tab needs the hub once and what works
+    offline, never "pick a built-in offline model"; Transcribe's still names its built-in one."""
+    from shared.models.loader import explain_load_error
+
+    offline = OSError("offline mode is enabled")
+    for model_id in (AUDIOSET, MMS_LID, "laion/clap-htsat-unfused", "facebook/pe-av-large"):
+        message = explain_load_error(registry.get_spec(model_id), offline)
+        assert "is not downloaded and the Hugging Face hub is unreachable" in message
+        assert "built-in offline model" not in message and "has no built-in model" in message
+        assert "connect to the internet once" in message and "Transcribe" in message
+    asr = explain_load_error(registry.get_spec("openai/whisper-tiny"), offline)
+    assert "pick a built-in offline model (Whisper tiny.en (faster-whisper))" in asr
 
 
 # ---- the API -----------------------------------------------------------------------------------------------------

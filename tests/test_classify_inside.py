@@ -125,6 +125,23 @@ def test_waveform_classifier_shows_its_input_and_the_timeline(speech: AudioClip,
     assert "pooled classifier" in card and format_count(_parameters(pipe.model)) in card
 
 
+# ---- Classify: language identification (models issue) ------------------------------------------------------------
+@pytest.mark.parametrize("model_id", ["facebook/mms-lid-126", "openai/whisper-small#language-id"])
+def test_language_id_shows_languages_over_time(speech: AudioClip, figures: list, model_id: str) -> None:
+    """The top languages' probabilities per window (the run's own window scores), beside the input the model got:
+    MMS reads the waveform, Whisper its log-mel window; the card counts the loaded model."""
+    loader = get_loader()
+    result = classify(speech, model_id, 2.0, 1.0, loader=loader)
+    views, card = classify_inside(result, classify_timeline_image(result))
+    first = "Waveform input" if "mms" in model_id else "Whisper's input"
+    _check_views(views, figures, [first, "Scores per window", "Languages over time"])
+    top = inside_classify.top_languages(result)
+    means = np.nanmean(result.window_scores, axis=0)
+    assert len(top) == 3 and means[top[0]] == means.max()
+    assert f"softmax over all {len(result.labels)} languages" in views[-1].caption
+    assert format_count(_parameters(loader.entry(model_id).model.model)) in card
+
+
 def test_timeline_caption_counts_winners_and_silent_windows(speech: AudioClip) -> None:
     samples = np.concatenate([speech.samples, np.zeros(3 * 16_000, np.float32)])
     result = classify(AudioClip(samples, 16_000, 16_000, 1, "wav", "gap.wav"), COMMANDS, 1.0, 1.0)
@@ -168,6 +185,23 @@ def test_clap_similarity_matrix_from_the_one_run(tiny_hf_home, figures: list) ->
     best = result.labels[int(np.bincount(matrix.argmax(axis=0)).argmax())]
     assert f"'{best}' is the closest prompt" in views[0].caption
     assert "Contrastive audio-text" in card and format_count(_parameters(model)) in card
+
+
+def test_pe_audio_similarity_matrix_is_the_models_own_product(tiny_hf_home, figures: list) -> None:
+    """PE-Audio beside CLAP: the same labels × windows view, from one audio pass over the windows and one text pass;
+    its values are the model's audio · text products (said in the caption and the info note)."""
+    clip = load_audio(SPEECH, CLAP_RATE)
+    loader = get_loader()
+    model = loader.entry("facebook/pe-av-large").model.model
+    with ForwardCounter(model.audio_encoder) as audio_calls, ForwardCounter(model.text_model) as text_calls:
+        result = zero_shot(clip, "facebook/pe-av-large", LABELS, window_s=2.0, hop_s=1.0, loader=loader,
+                           text_cache=TextEmbeddingCache())
+    items = sum(not w.silent for w in result.windows) + 1  # + the whole clip
+    assert audio_calls.calls == math.ceil(items / BATCH_SIZE) and text_calls.calls == 1
+    views, card = zero_shot_inside(result)
+    _check_views(views, figures, ["Audio × text similarity"])
+    assert "audio · text product" in views[0].caption and "PE-Audio scores" in result.notes[-1]
+    assert "Perception Encoder" in card and format_count(_parameters(model)) in card
 
 
 def test_clap_silent_windows_are_grey_and_silence_has_no_views(tiny_hf_home) -> None:

@@ -115,6 +115,17 @@ def test_task_packages_meet_only_through_run() -> None:
     assert [where(found) for found in bad] == []
 
 
+BUILT_ON_TASKS = {"evaluate": ("run", "rttm", "scoring")}  # packages over the tasks: the task modules they may read
+
+
+def test_packages_over_the_tasks_read_them_through_run() -> None:
+    """shared/evaluate runs every task's own `run` (plus diarize's RTTM/DER scoring helpers), nothing deeper."""
+    bad = [found for found in PROJECT if found.importer.split(".")[1:2] == ["evaluate"] and task_of(found.imported)
+           and found.imported.split(".")[-1] not in BUILT_ON_TASKS["evaluate"]]
+    assert [where(found) for found in bad] == []
+    assert any(found.importer.startswith("shared.evaluate") and task_of(found.imported) for found in PROJECT)
+
+
 def test_layers_only_import_downwards() -> None:
     bad = [found for found in PROJECT if layer(found.imported) > layer(found.importer)]
     assert [where(found) for found in bad] == []

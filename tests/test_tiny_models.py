@@ -19,7 +19,10 @@ def _noise(seconds: float, rate: int) -> np.ndarray:
 
 def smoke_run(spec: registry.ModelSpec, model: object) -> None:
     """One minimal inference with the loaded object, checking the output's shape of answer."""
-    if spec.task == registry.ASR:
+    if spec.task == registry.ASR and spec.engine == "faster-whisper":  # a CTranslate2 WhisperModel, no pipeline
+        segments, info = model.transcribe(_noise(2, 16_000))
+        assert all(isinstance(segment.text, str) for segment in segments) and info.duration == 2
+    elif spec.task == registry.ASR:
         output = model({"raw": _noise(2, 16_000), "sampling_rate": 16_000})
         assert isinstance(output["text"], str)
     elif spec.task == registry.CLASSIFY:
@@ -29,6 +32,10 @@ def smoke_run(spec: registry.ModelSpec, model: object) -> None:
         output = model(_noise(2, 48_000), candidate_labels=["a dog", "music"])
         assert {item["label"] for item in output} == {"a dog", "music"}
         assert sum(item["score"] for item in output) == pytest.approx(1.0, abs=1e-4)
+    elif spec.engine == "codec-lm":  # shared/tts/codec_lm.py's CodecLm (CSM, Dia)
+        from tests.tiny_models.voice_models import smoke_run as voice_smoke_run
+
+        voice_smoke_run(spec, model)
     elif spec.task == registry.TTS:
         from tests.tiny_models.transformers_models import tts_forward_params
 
@@ -36,11 +43,18 @@ def smoke_run(spec: registry.ModelSpec, model: object) -> None:
         audio = np.asarray(output["audio"]).squeeze()
         assert audio.ndim == 1 and audio.size > 0 and np.isfinite(audio).all()
         assert output["sampling_rate"] > 0
+    elif spec.engine == "nemotron-diarization":  # shared/diarize/nemotron.py's NemotronDiarizer
+        turns, activity = model.run(_noise(12, 16_000))
+        assert activity.probabilities.shape == (1201, 8) and all(start < end for start, end, _ in turns)
     elif spec.task == registry.DIARIZE:
         import torch
 
         output = model({"waveform": torch.from_numpy(_noise(12, 16_000))[None], "sample_rate": 16_000})
         assert output.speaker_diarization is not None
+    elif spec.engine in ("speechbrain", "speecht5-vc", "demucs"):
+        from tests.tiny_models.audio_to_audio_models import smoke_run as audio_to_audio_smoke_run
+
+        audio_to_audio_smoke_run(spec, model)
     else:  # pragma: no cover
         raise AssertionError(spec.task)
 

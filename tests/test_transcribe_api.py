@@ -10,6 +10,7 @@ from gradio_client import Client, handle_file
 from shared.outputs.subtitles import parse_cues
 from shared.outputs.text_metrics import wer
 from shared.serving.widgets import EXAMPLES_DIR
+from shared.transcribe.views import COMPARE_HEADERS
 
 SPEECH = str(EXAMPLES_DIR / "speech_piper.wav")
 SPEECH_TEXT = "The quick brown fox jumps over the lazy dog. Speech recognition is easier than you think."
@@ -51,7 +52,9 @@ def test_compare_transcripts(client: Client) -> None:
                                                                   "openai/whisper-tiny.en"],
                                      reference=SPEECH_TEXT, api_name="/compare_transcripts")
     assert [row[0] for row in rows["data"]] == ["offline:whisper-tiny.en", "openai/whisper-tiny.en"]
-    assert all(row[1] <= 0.1 for row in rows["data"])
+    assert rows["headers"] == COMPARE_HEADERS
+    wer_column = COMPARE_HEADERS.index("WER")
+    assert all(row[wer_column] <= 0.1 for row in rows["data"])
     assert "reference text" in diff_html
 
 

@@ -14,7 +14,7 @@ from shared.outputs.text_metrics import cer, normalize, wer, word_diff_html
 from shared.transcribe import ctc
 from shared.transcribe.ctc import CtcFrames
 from shared.transcribe.run import TranscribeOptions, Word, ctc_words, segments_from_words, transcribe
-from shared.transcribe.views import compare_rows, ctc_view_markdown, ctc_view_rows, write_outputs
+from shared.transcribe.views import COMPARE_HEADERS, compare_rows, ctc_view_markdown, ctc_view_rows, write_outputs
 from tests.speech_data import PIPER_SENTENCES, sample_reference_text, sample_wav, synthesize
 
 OFFLINE = "offline:whisper-tiny.en"
@@ -132,7 +132,11 @@ def test_compare_rows_with_reference() -> None:
     samples, rate = synthesize(PIPER_SENTENCES[0])
     result = transcribe(_clip(samples, rate), OFFLINE, TranscribeOptions(timestamps="none"))
     rows, diff_html = compare_rows([result, result], PIPER_SENTENCES[0])
-    assert rows[0][0] == OFFLINE and rows[0][1] <= 0.1 and len(rows) == 2
+    cells = dict(zip(COMPARE_HEADERS, rows[0], strict=True))
+    assert cells["model"] == OFFLINE and cells["WER"] <= 0.1 and len(rows) == 2
+    assert (cells["engine"], cells["architecture"], cells["year"], cells["params (M)"]) == \
+        ("faster-whisper", "seq2seq", 2022, 39)
+    assert cells["load (s)"] >= 0 and cells["compute (s)"] > 0 and cells["RTF"] > 0
     assert "reference text" in diff_html
     assert ctc_view_rows(result) == [] and "CTC model" in ctc_view_markdown(result)
 

@@ -178,6 +178,70 @@ def test_ctc_emission_view_one_forward_per_chunk(speech: AudioClip, long_speech:
     _card_has_parameter_count(inside_markdown(result), CTC)
 
 
+# ---- models issue: Parakeet CTC, Parakeet TDT, Moonshine ------------------------------------------------------------
+PARAKEET_CTC = "nvidia/parakeet-ctc-1.1b"
+TDT = "nvidia/parakeet-tdt-0.6b-v3"
+MOONSHINE = "UsefulSensors/moonshine-tiny"
+
+
+def test_parakeet_ctc_emission_view_from_its_one_forward(speech: AudioClip, figures: list) -> None:
+    """A sentencepiece vocabulary: the picture keeps the blank, every token on the greedy path and the likeliest
+    others (at most CTC_ROWS_SHOWN rows), and its path is the transcript's; the card counts the loaded model."""
+    with get_loader().use(PARAKEET_CTC) as pipe:
+        model = pipe.model
+    with ForwardCounter(model) as counter:
+        result = transcribe(speech, PARAKEET_CTC, TranscribeOptions(detect_silence=False), inside=True)
+    assert counter.calls == 1
+    kept, frames = result.inside, result.ctc
+    assert kept.emissions.shape == (len(frames.tokens), model.config.vocab_size)
+    rows = inside_asr.emission_rows(kept.emissions, kept.blank_id)
+    assert len(rows) == inside_asr.CTC_ROWS_SHOWN and kept.blank_id in rows
+    assert set(kept.emissions.argmax(axis=1)) <= set(rows.tolist())
+    views = inside_views(result)
+    assert [v.title for v in views] == ["CTC emission matrix"]
+    _check_views(views, figures)
+    assert "sentencepiece tokens" in views[0].caption and "80 ms frame" in views[0].caption
+    _card_has_parameter_count(inside_markdown(result), PARAKEET_CTC)
+
+
+def test_tdt_view_shows_each_step_frame_and_duration(speech: AudioClip, figures: list) -> None:
+    """One encoder pass per speech chunk (generate() reuses it for every step), steps kept from that run, and the
+    picture's caption counts the same tokens and blanks."""
+    with get_loader().use(TDT) as pipe:
+        model = pipe.model
+    with ForwardCounter(model.encoder) as encoder:
+        result = transcribe(speech, TDT, TranscribeOptions(timestamps="word"), inside=True)
+    steps = result.inside.tdt_steps
+    assert encoder.calls == len({step.offset_s for step in steps}) == 1
+    tokens = sum(not step.blank for step in steps)
+    views = inside_views(result)
+    assert [v.title for v in views] == ["Token-and-Duration Transducer"]
+    _check_views(views, figures)
+    assert f"{tokens} tokens and {len(steps) - tokens} blanks in {len(steps)} steps" in views[0].caption
+    _card_has_parameter_count(inside_markdown(result), TDT)
+
+
+def test_moonshine_encoder_reads_the_clip_not_a_30_s_window(speech: AudioClip, long_speech: AudioClip,
+                                                             figures: list) -> None:
+    """The encoder frames per chunk come from the run's own encoder calls: about one per 24 ms (384 samples) of
+    each speech chunk, against Whisper's 1500 frames per 30 s window."""
+    for clip, windows in ((speech, 1), (long_speech, 2)):
+        result = transcribe(clip, MOONSHINE, TranscribeOptions(), inside=True)
+        chunks = result.inside.encoded_chunks
+        assert [(c.start, c.end) for c in chunks] == [(s.start, s.end) for s in result.segments]
+        for chunk in chunks:  # three convolutions: kernel 127 stride 64, kernel 7 stride 3, kernel 3 stride 2
+            samples = int(chunk.end * 16_000) - int(chunk.start * 16_000)
+            samples += -samples % 80  # padded to whole 5 ms frames
+            assert chunk.frames == (((samples - 127) // 64 + 1 - 7) // 3 + 1 - 3) // 2 + 1
+        views = inside_views(result)
+        assert [v.title for v in views] == ["Variable-length encoder"]
+        _check_views(views, figures)
+        figures.clear()
+        assert f"{windows} window(s), {windows * 1500} encoder frames" in views[0].caption
+        assert f"{sum(c.frames for c in chunks)} frames in all" in views[0].caption
+    _card_has_parameter_count(inside_markdown(result), MOONSHINE)
+
+
 # ---- the built-in faster-whisper engine -------------------------------------------------------------------------
 @pytest.mark.parametrize("timestamps", ["segment", "word"])
 def test_offline_engine_views(speech: AudioClip, figures: list, timestamps: str) -> None:

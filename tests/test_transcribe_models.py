@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -16,10 +18,14 @@ from tests.speech_data import PIPER_SENTENCES, synthesize
 from tests.tiny_models.transformers_models import MOONSHINE_TEXT
 
 HUB_ASR = [spec for spec in registry.models_for(registry.ASR) if not spec.offline]
-WHISPER = [spec.id for spec in HUB_ASR if spec.family == "whisper"]
+WHISPER = [spec.id for spec in HUB_ASR if spec.family == "whisper" and spec.engine == "transformers"]
 MULTILINGUAL = [model_id for model_id in WHISPER if not model_id.endswith(".en")]
 CTC = [spec.id for spec in HUB_ASR if spec.family == "ctc"]
 MOONSHINE = [spec.id for spec in HUB_ASR if spec.family == "moonshine-streaming"]
+PARAKEET_CTC = [spec.id for spec in HUB_ASR if spec.family == "parakeet-ctc"]
+TDT = [spec.id for spec in HUB_ASR if spec.family == "parakeet-tdt"]
+MOONSHINE_V1 = [spec.id for spec in HUB_ASR if spec.family == "moonshine"]
+CT2 = [spec.id for spec in HUB_ASR if spec.engine == "faster-whisper"]
 LONG_REPEATS = 12
 
 
@@ -153,3 +159,131 @@ def test_speech_chunks_join_close_regions_and_cut_long_ones() -> None:
     assert speech_chunks([(0.0, 15.0), (15.2, 25.0)], 25.0) == [(0.0, 15.0), (15.2, 25.0)]  # joined: 25 s > 20 s
     assert speech_chunks([(0.0, 50.0)], 50.0) == [(0.0, 50 / 3), (50 / 3, 100 / 3), (100 / 3, 50.0)]
     assert speech_chunks([], 30.0) == [(0.0, 15.0), (15.0, 30.0)]  # no VAD regions: the whole clip
+
+
+# ---- models issue: Parakeet CTC / TDT, Moonshine, Distil-Whisper v3.5, Whisper on CTranslate2 -----------------------
+def test_new_models_are_registered_with_their_facts() -> None:
+    assert PARAKEET_CTC == ["nvidia/parakeet-ctc-0.6b", "nvidia/parakeet-ctc-1.1b"]
+    assert TDT == ["nvidia/parakeet-tdt-0.6b-v3"]
+    assert MOONSHINE_V1 == ["UsefulSensors/moonshine-tiny", "UsefulSensors/moonshine-base"]
+    assert "distil-whisper/distil-large-v3.5" in WHISPER
+    assert CT2 == ["Systran/faster-whisper-tiny", "Systran/faster-whisper-tiny.en", "Systran/faster-whisper-base",
+                   "Systran/faster-whisper-small", "Systran/faster-whisper-large-v3",
+                   "deepdml/faster-whisper-large-v3-turbo-ct2"]
+    architectures = {model_id: registry.get_spec(model_id).architecture for model_id in PARAKEET_CTC + TDT}
+    assert architectures == {"nvidia/parakeet-ctc-0.6b": "CTC", "nvidia/parakeet-ctc-1.1b": "CTC",
+                             "nvidia/parakeet-tdt-0.6b-v3": "transducer"}
+    assert registry.get_spec(TDT[0]).languages == "25 European languages"
+
+
+@pytest.mark.parametrize("model_id", PARAKEET_CTC + TDT + MOONSHINE_V1)
+@pytest.mark.parametrize("timestamps", ["none", "segment", "word"])
+def test_new_models_short_clip(speech: AudioClip, model_id: str, timestamps: str) -> None:
+    """Text, segments inside the clip, words with word timestamps where the model gives them (Parakeet CTC from
+    its greedy path, TDT from its emitted frames; Moonshine gives none rather than invented ones), subtitles."""
+    result = transcribe(speech, model_id, TranscribeOptions(timestamps=timestamps))
+    assert result.text and result.segments and not result.no_speech and result.device == "cpu"
+    assert all(0 <= s.start <= s.end <= speech.duration_s + 0.2 for s in result.segments)
+    if model_id in MOONSHINE_V1:
+        assert result.text == MOONSHINE_TEXT and result.words == []
+    elif timestamps == "word":
+        starts = [word.start for word in result.words]
+        assert result.words and starts == sorted(starts)
+        assert all(w.start < w.end <= speech.duration_s + 0.2 for w in result.words)
+    if timestamps == "none":
+        assert len(result.segments) == 1
+    for path in write_outputs(result):
+        if path.endswith((".srt", ".vtt")):
+            assert len(parse_cues(open(path).read())) == len(result.segments)
+
+
+@pytest.mark.parametrize("model_id", PARAKEET_CTC[:1])
+def test_parakeet_ctc_view_and_words(speech: AudioClip, model_id: str) -> None:
+    """80 ms frames (mel hop 10 ms x 8) over the clip; the CTC table and walkthrough work on sentencepiece pieces,
+    and the words are the collapsed path split where a piece starts with "▁"."""
+    from shared.transcribe import ctc
+    from shared.transcribe.run import ctc_words
+
+    result = transcribe(speech, model_id, TranscribeOptions(timestamps="word"))
+    frames = result.ctc
+    assert frames is not None and frames.frame_s == pytest.approx(0.08) and frames.word_delimiter == "\u2581"
+    assert abs(len(frames.tokens) * frames.frame_s - speech.duration_s) < 2 * frames.frame_s
+    rows = ctc_view_rows(result)
+    assert rows and all(len(row) == 4 for row in rows)
+    assert "merge repeats" in ctc_view_markdown(result)
+    collapsed, _ = ctc.collapse(frames.tokens, frames.blank)
+    assert " ".join(w.text for w in ctc_words(frames)) == ctc.tokens_to_text(collapsed, "\u2581").lower()
+
+
+def test_ctc_words_split_at_word_start_pieces() -> None:
+    """Sentencepiece pieces: "▁he" "llo" "▁world" with blanks and a repeat → two words with their frame spans."""
+    from shared.transcribe.ctc import CtcFrames
+    from shared.transcribe.run import ctc_words
+
+    tokens = ["\u2581he", "\u2581he", "llo", "<pad>", "<pad>", "\u2581world", "<pad>"]
+    words = ctc_words(CtcFrames(0.08, tokens, "<pad>", "\u2581"))
+    assert [(w.text, round(w.start, 2), round(w.end, 2)) for w in words] == [("hello", 0.0, 0.24),
+                                                                            ("world", 0.4, 0.48)]
+
+
+def test_tdt_word_times_are_the_emitted_frames(speech: AudioClip) -> None:
+    """Each word starts at the frame its first piece was emitted at and ends after its last piece's duration (80 ms
+    frames from the speech chunk's start); the recorded steps walk the frames by their predicted durations."""
+    result = transcribe(speech, TDT[0], TranscribeOptions(timestamps="word"), inside=True)
+    steps = result.inside.tdt_steps
+    assert steps and result.inside.tdt_frame_s == pytest.approx(0.08)
+    assert all(b.frame == a.frame + a.duration for a, b in itertools.pairwise(steps) if a.offset_s == b.offset_s)
+    assert all(step.duration >= 1 for step in steps if step.blank)  # a blank always moves on
+    emitted = [step for step in steps if not step.blank]
+    assert len(emitted) >= len(result.words)
+    first = result.words[0]
+    assert first.start == pytest.approx(emitted[0].offset_s + emitted[0].frame * 0.08, abs=1e-3)
+
+
+def test_tdt_transcribes_only(speech: AudioClip) -> None:
+    with pytest.raises(UserError, match="transcribes only"):
+        transcribe(speech, TDT[0], TranscribeOptions(task="translate"))
+
+
+def test_ctranslate2_and_transformers_give_the_same_text_on_real_tiny_en(speech: AudioClip) -> None:
+    """The same real Whisper tiny.en weights on both engines (CTranslate2 int8 from the Systran repo, transformers
+    fp32 converted from it) write the same words; the CTranslate2 run reports its int8 compute type."""
+    ct2 = transcribe(speech, "Systran/faster-whisper-tiny.en", TranscribeOptions(timestamps="none"))
+    torch_run = transcribe(speech, "openai/whisper-tiny.en", TranscribeOptions(timestamps="none"))
+    assert ct2.engine == "faster-whisper" and torch_run.engine == "transformers"
+    assert ct2.dtype.startswith("int8") and torch_run.dtype == "float32"
+    assert wer(torch_run.text, ct2.text) == 0.0, (ct2.text, torch_run.text)
+    assert wer(" ".join(PIPER_SENTENCES[:2]), ct2.text) <= 0.10
+
+
+@pytest.mark.parametrize("model_id", [CT2[0], CT2[-1]])
+def test_ctranslate2_repos_load_from_the_cache(speech: AudioClip, model_id: str) -> None:
+    """A registry CTranslate2 repo resolves through the HF cache offline (snapshot_download with
+    local_files_only) and transcribes with word timestamps (the stand-ins hold the real tiny.en weights)."""
+    result = transcribe(speech, model_id, TranscribeOptions(timestamps="word"))
+    assert wer(" ".join(PIPER_SENTENCES[:2]), result.text) <= 0.10 and result.words
+
+
+def test_new_models_in_a_batch_and_a_comparison(speech: AudioClip, tmp_path) -> None:
+    """The batch endpoint's function writes an SRT and a JSON per file for a transducer; the comparison table has
+    every new family's engine, architecture, year and parameters."""
+    import zipfile
+
+    import soundfile as sf
+
+    from shared.transcribe.batch import transcribe_batch
+    from shared.transcribe.views import COMPARE_HEADERS, compare_rows
+
+    path = tmp_path / "speech.wav"
+    sf.write(path, speech.samples, speech.sample_rate)
+    with zipfile.ZipFile(transcribe_batch([str(path)], TDT[0])) as archive:
+        names = set(archive.namelist())
+    assert {"speech.srt", "speech.json", "summary.csv"} <= {name.split("/")[-1] for name in names}
+    models = [PARAKEET_CTC[0], TDT[0], MOONSHINE_V1[0], "Systran/faster-whisper-tiny.en"]
+    results = [transcribe(speech, model_id, TranscribeOptions(timestamps="none")) for model_id in models]
+    rows, _ = compare_rows(results, " ".join(PIPER_SENTENCES[:2]))
+    table = [dict(zip(COMPARE_HEADERS, row, strict=True)) for row in rows]
+    assert [(row["architecture"], row["year"], row["params (M)"]) for row in table] == [
+        ("CTC", 2024, 600), ("transducer", 2025, 600), ("seq2seq", 2024, 27), ("seq2seq", 2022, 39)]
+    assert [row["engine"] for row in table] == ["transformers"] * 3 + ["faster-whisper"]
+    assert all(row["compute (s)"] > 0 and row["RTF"] > 0 for row in table)

@@ -79,9 +79,19 @@ def test_template_is_plain_text() -> None:
 
 # ---- every CLAP model ------------------------------------------------------------------------------------------
 def _clap_forward_probs(model_id: str, samples: np.ndarray, prompts: list[str]) -> np.ndarray:
-    """Reference: CLAP's own forward (both towers, logits_per_audio) on the whole clip, softmax over labels."""
+    """Reference: the model's own forward (both towers: CLAP's logits_per_audio, PE-Audio's logits_audio_text) on
+    the whole clip, softmax over labels."""
     import torch
 
+    if registry.get_spec(model_id).family == "pe-audio":
+        with get_loader().use(model_id) as pe:
+            audio = pe.feature_extractor([samples], sampling_rate=SAMPLE_RATE, return_tensors="pt")
+            text = pe.tokenizer(prompts, padding=True, return_tensors="pt")
+            with torch.inference_mode():
+                logits = pe.model(input_ids=text["input_ids"], attention_mask=text["attention_mask"],
+                                  input_values=audio["input_values"],
+                                  padding_mask=audio.get("padding_mask")).logits_audio_text
+        return logits.softmax(dim=-1)[0].numpy()
     with get_loader().use(model_id) as pipe:
         audio = pipe.feature_extractor([samples], sampling_rate=SAMPLE_RATE, return_tensors="pt")
         audio["is_longer"] = torch.zeros((1, 1), dtype=torch.bool)

@@ -1,6 +1,7 @@
-""""Inside the model" for the Classify tab (AST, wav2vec2-style classifiers): the input the model got for its most
-confident window (kept from the batch the forward pass used, `ClassifyResult.model_input`) and the per-window scores,
-never a second forward pass. No Gradio here."""
+""""Inside the model" for the Classify tab (AST, wav2vec2-style classifiers, Whisper language detection): the input
+the model got for its most confident window (kept from the batch the forward pass used, `ClassifyResult.model_input`),
+the per-window scores, and for language identification the top languages over time; never a second forward pass.
+No Gradio here."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from shared.audio.plots import new_figure, pool_columns, to_rgb, waveform_envelope
+from shared.audio.plots import new_figure, pool_columns, to_rgb, waveform_envelope, whisper_input_image
 from shared.audio.timeline import short_label
 from shared.audio.windows import Window
 from shared.classify.capture import ModelInput, PatchGrid
@@ -22,6 +23,9 @@ if TYPE_CHECKING:
 KALDI_FRAME_S, KALDI_HOP_S = 0.025, 0.010  # AST's filterbank: 25 ms frames every 10 ms
 ZOOM_PATCHES = 2  # the close-up shows this many patch strides each way past the first patch
 MAX_FRAME_LINES = 200  # wav2vec2 frame boundaries drawn only up to this many
+LANGUAGE_ID_FAMILIES = ("mms-lid", "whisper-lid")  # classifiers whose labels are languages
+TOP_LANGUAGES = 3  # lines in the languages-over-time picture
+_LINE_COLOURS = ("#2b8cbe", "#fdae61", "#7fbf7b", "#9e9e9e")
 
 
 def _window_phrase(window: Window, number: int) -> str:
@@ -123,6 +127,55 @@ def waveform_input_view(result: ClassifyResult, model_input: ModelInput) -> Insi
     return InsideView("Waveform input", to_rgb(fig), caption)
 
 
+def whisper_input_view(result: ClassifyResult, model_input: ModelInput) -> InsideView:
+    """The log-mel window Whisper's encoder read for the most confident window (the rest of the 30 s is padding)."""
+    window = result.windows[model_input.window_index]
+    seconds = model_input.n_samples / model_input.sample_rate
+    image = whisper_input_image(pool_columns(model_input.values), seconds)
+    return InsideView("Whisper's input", image,
+                      f"The log-mel spectrogram of {_window_phrase(window, model_input.window_index + 1)}, its most "
+                      f"confident ({model_input.label} {model_input.score:.2f}): {model_input.values.shape[0]} mel "
+                      f"bands, one 30 s window of which {seconds:.1f} s is sound and the rest padding. Whisper's "
+                      "first decoding step reads the start token and this window; the language tokens' "
+                      "probabilities at that step are the scores.")
+
+
+def top_languages(result: ClassifyResult, k: int = TOP_LANGUAGES) -> list[int]:
+    """The `k` languages with the highest mean probability over the audible windows (label indices)."""
+    audible = result.window_scores[~np.isnan(result.window_scores).any(axis=1)]
+    if len(audible) == 0:
+        return []
+    return [int(i) for i in np.argsort(-audible.mean(axis=0), kind="stable")[:k]]
+
+
+def language_timeline_view(result: ClassifyResult) -> InsideView:
+    """The top languages' probabilities per window, one line each (gaps where a window is silent), plus the rest."""
+    chosen = top_languages(result)
+    centres = np.array([(w.start_s + w.end_s) / 2 for w in result.windows])
+    fig = new_figure((10, 3.2))
+    ax = fig.add_subplot()
+    for colour, index in zip(_LINE_COLOURS, chosen, strict=False):
+        ax.plot(centres, result.window_scores[:, index], marker="o", ms=3, color=colour, label=result.labels[index])
+    rest = 1.0 - result.window_scores[:, chosen].sum(axis=1)
+    ax.plot(centres, rest, ls=":", color=_LINE_COLOURS[-1], label="all others")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlim(0, max(result.audio_s, 1e-3))
+    ax.legend(loc="upper right", fontsize=8)
+    ax.set(xlabel="time (s)", ylabel="probability",
+           title=f"Language over time: top {len(chosen)} languages, {result.window_s:g} s windows every "
+                 f"{result.hop_s:g} s")
+    image = to_rgb(fig)
+    audible = ~np.isnan(result.window_scores).any(axis=1)
+    winners = result.window_scores[audible].argmax(axis=1) if audible.any() else np.zeros(0, int)
+    switches = int(np.sum(winners[1:] != winners[:-1]))
+    return InsideView("Languages over time", image,
+                      f"Each point is one window's probability of a language (a softmax over all "
+                      f"{len(result.labels)} languages, so a window's values sum to 1; the dotted line is every other "
+                      f"language together). The winning language changes {switches} time(s) across the "
+                      f"{int(audible.sum())} windows the model ran on: a mixed-language recording shows as lines "
+                      "crossing; gaps are silent windows.")
+
+
 def timeline_view(result: ClassifyResult, timeline: np.ndarray) -> InsideView:
     """The tab's timeline (already drawn for this run) as the per-window scores view."""
     audible = ~np.isnan(result.window_scores).any(axis=1) if result.window_scores.size else np.zeros(0, bool)
@@ -150,7 +203,11 @@ def classify_inside(result: ClassifyResult, timeline: np.ndarray) -> tuple[list[
             views.append(ast_input_view(result, model_input))
         elif model_input.values.ndim == 1:
             views.append(waveform_input_view(result, model_input))
+        elif result.family == "whisper-lid":
+            views.append(whisper_input_view(result, model_input))
     views.append(timeline_view(result, timeline))
+    if result.family in LANGUAGE_ID_FAMILIES:
+        views.append(language_timeline_view(result))
     return views, card
 
 

@@ -136,8 +136,8 @@ def _classifier_batch(pipe: Any, sample_rate: int,
         inputs = inputs.to(device=model.device, dtype=model.dtype)
         with torch.inference_mode():
             logits = model(**inputs).logits.float().cpu().numpy()
-        if keeper is not None:
-            keeper.offer(batch, inputs["input_values"], logits)
+        if keeper is not None:  # a waveform (wav2vec2-style) or features (AST filterbank, Whisper log-mel)
+            keeper.offer(batch, inputs.get("input_values", inputs.get("input_features")), logits)
         return logits
 
     return run

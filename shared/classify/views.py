@@ -11,12 +11,14 @@ import numpy as np
 from shared.audio.timeline import timeline_image
 from shared.audio.windows import NO_EVENTS, SILENCE_DBFS, top_labels, windows_phrase
 from shared.classify.run import ClassifyResult
+from shared.models.registry import get_spec
 from shared.outputs.batch import ItemResult, json_text
 from shared.outputs.results import new_result_path, write_json
 from shared.progress import timing_line
 
 TIMELINE_ROWS = 12
-COMPARE_HEADERS = ["model", "top labels", "compute (s)", "RTF", "load (s)", "device", "scores", "clip scores from"]
+COMPARE_HEADERS = ["model", "top labels", "compute (s)", "RTF", "load (s)", "device", "scores", "clip scores from",
+                   "architecture", "year", "params (M)"]
 CLASSIFY_COLUMNS = ("top_label", "top_score", "top_k")
 
 
@@ -40,10 +42,16 @@ def info_markdown(result: ClassifyResult) -> str:
 
 
 def compare_rows(results: list[ClassifyResult], k: int) -> list[list[Any]]:
-    """One row per model under `COMPARE_HEADERS`: its top `k` labels, timings (seconds) and how it scores."""
+    """One row per model under `COMPARE_HEADERS`: its top `k` labels, timings (seconds), how it scores, and the
+    registry's architecture, year and parameters (millions)."""
     return [[result.model_id, _scores_text(result.top_k(k)) or NO_EVENTS, round(result.compute_s, 3),
              round(result.real_time_factor, 4), round(result.load_s, 2), f"{result.device} / {result.dtype}",
-             result.activation or "—", result.clip_method] for result in results]
+             result.activation or "—", result.clip_method, *_facts(result.model_id)] for result in results]
+
+
+def _facts(model_id: str) -> list[Any]:
+    facts = get_spec(model_id).facts
+    return [facts["architecture"], facts["year"], facts["params (M)"]]
 
 
 def timeline_rows(result: ClassifyResult, k: int = 3) -> list[list[Any]]:

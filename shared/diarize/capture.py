@@ -2,7 +2,8 @@
 three stages: local segmentation scores per chunk, the speaker embeddings and who each became, the clustering), and
 `PyannoteCapture`, which records them during the one pyannote.audio pipeline call (the pipeline's hook artifacts, a
 forward hook on the segmentation model it runs anyway, and the clustering's answer). The built-in diarizer builds
-its `DiarizationInternals` itself (shared/diarize/offline.py). No model is run again to draw a picture."""
+its `DiarizationInternals` itself (shared/diarize/offline.py); the end-to-end Nemotron engine records a
+`FrameActivity` (shared/diarize/nemotron.py). No model is run again to draw a picture."""
 
 from __future__ import annotations
 
@@ -29,6 +30,18 @@ class DiarizationInternals:
     method: str  # the clustering, in words
     linkage: np.ndarray | None = None  # scipy linkage matrix of the clustered embeddings (built-in diarizer)
     threshold: float | None = None  # where that tree is cut
+    request: str = ""  # the number of speakers asked for, in words ("" = automatic)
+
+
+@dataclass
+class FrameActivity:
+    """What an end-to-end diarizer (Nemotron) computed: each speaker's probability of speaking in every frame."""
+
+    probabilities: np.ndarray  # (frames, speakers) 0..1; columns in the model's order (first arrival)
+    frame_s: float  # seconds per frame (0.01)
+    labels: list[str]  # (speakers,) the turn label each column became ("" = silent, or merged into another)
+    threshold: float  # a speaker speaks in a frame above this probability
+    note: str = ""  # why the number of speakers differs from the request ("" = it does not)
     request: str = ""  # the number of speakers asked for, in words ("" = automatic)
 
 

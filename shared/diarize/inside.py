@@ -1,5 +1,6 @@
 """Inside the diarizer: the three stages of one run (local segmentation scores per 10 s chunk, the speaker
-embeddings in 2-D, the clustering) as pictures, drawn from what the run recorded (`Diarization.internals`, see
+embeddings in 2-D, the clustering), or for the end-to-end Nemotron model its frame × speaker activity matrix, as
+pictures, drawn from what the run recorded (`Diarization.internals`, see
 capture.py); no model is run again. The entry point is `render_inside`."""
 
 from __future__ import annotations
@@ -7,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from shared.audio.plots import new_figure, pool_columns, to_rgb
-from shared.diarize.capture import DiarizationInternals
+from shared.diarize.capture import DiarizationInternals, FrameActivity
 from shared.diarize.run import Diarization
 from shared.diarize.views import speaker_colors
 from shared.inside import InsideView, gallery_value
@@ -24,7 +25,11 @@ def render_inside(recording: Diarization, draw: bool = True) -> tuple[list[tuple
     """The "Inside the model" gallery (the run's three stages, with captions) and the architecture card; the run
     is its own recording (`Diarization.internals`). With `draw=False` only the card, no picture drawn."""
     internals = recording.internals if draw else None
-    views = diarization_views(internals, speaker_colors(recording.speakers)) if internals else []
+    colors = speaker_colors(recording.speakers)
+    if isinstance(internals, FrameActivity):
+        views = [activity_view(internals, colors)]
+    else:
+        views = diarization_views(internals, colors) if internals else []
     card = recording.card or "No model ran."
     if recording.internals is None and recording.engine != "none":
         card += "  \n*No speech was found, so there are no intermediate steps to show.*"
@@ -218,3 +223,29 @@ def similarity_view(internals: DiarizationInternals, colors: dict[str, str]) -> 
     if len(order) < total:
         caption += f" {len(order)} of {total} voice prints drawn, evenly spread."
     return InsideView("Stage 3 — clustering", to_rgb(fig), caption)
+
+
+def activity_view(activity: FrameActivity, colors: dict[str, str]) -> InsideView:
+    """The end-to-end model's answer before any rounding: each speaker slot's probability in every 10 ms frame."""
+    probabilities = activity.probabilities
+    frames, slots = probabilities.shape
+    duration = frames * activity.frame_s
+    matrix = pool_columns(probabilities.T.astype(np.float32), FRAME_COLUMNS * 4)
+    fig = new_figure((10, 1.2 + 0.32 * slots))
+    ax = fig.add_subplot()
+    image = ax.imshow(matrix, aspect="auto", cmap="viridis", vmin=0, vmax=1, interpolation="nearest",
+                      extent=(0, max(duration, 1e-3), slots, 0))
+    names = [f"slot {slot + 1}" + (f" → {label}" if label else "") for slot, label in enumerate(activity.labels)]
+    ax.set_yticks(np.arange(slots) + 0.5, names)
+    for tick, label in zip(ax.get_yticklabels(), activity.labels, strict=True):
+        tick.set_color(colors.get(label, UNASSIGNED))
+    ax.set(xlabel="time (s)", title=f"Speaker activity: {frames} frames × {slots} speaker slots")
+    fig.colorbar(image, ax=ax, pad=0.01, label="probability of speaking")
+    speaking = sum(1 for label in activity.labels if label)
+    caption = (f"Each row is one of the model's {slots} speaker slots, filled in order of first arrival; each column "
+               f"a {activity.frame_s * 1000:.0f} ms frame (max-pooled to fit). Bright = that speaker talks; two "
+               f"bright rows at once = overlapping speech. A slot speaks where its probability is above "
+               f"{activity.threshold:g}; {speaking} slot(s) became speakers (tick colours as in the timeline).")
+    if activity.note:
+        caption += " " + activity.note
+    return InsideView("The model's answer — frame × speaker activity", to_rgb(fig), caption)

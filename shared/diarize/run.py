@@ -1,5 +1,6 @@
-"""Speaker diarization, engine-agnostic: who spoke when in a 16 kHz clip, by a pyannote.audio pipeline or the
-built-in offline diarizer (shared/diarize/offline.py), as a `Diarization` (turns in seconds, timings, what the run
+"""Speaker diarization, engine-agnostic: who spoke when in a 16 kHz clip, by a pyannote.audio pipeline, the
+built-in offline diarizer (shared/diarize/offline.py) or the end-to-end Nemotron model (shared/diarize/nemotron.py),
+as a `Diarization` (turns in seconds, timings, what the run
 recorded for "Inside the model"). Also the checks on the request (duration, speaker counts) and one speaker's audio
 cut from the turns. Gated pyannote access is in access.py; turns' JSON/RTTM forms in rttm.py. No Gradio here."""
 
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,7 @@ import numpy as np
 from shared import config
 from shared.audio.intake import AudioClip
 from shared.diarize.access import OFFLINE_DIARIZER, ensure_downloaded
-from shared.diarize.capture import DiarizationInternals, PyannoteCapture, speaker_request
+from shared.diarize.capture import DiarizationInternals, FrameActivity, PyannoteCapture, speaker_request
 from shared.diarize.rttm import Turn, turns_to_json
 from shared.errors import UserError
 from shared.inside import architecture_card
@@ -27,6 +28,7 @@ from shared.progress import Progress, RealTimeFactor, Stopwatch, no_progress
 config.keep_pyannote_quiet()
 
 SAMPLE_RATE = 16_000
+NEMOTRON_ENGINE = "nemotron-diarization"
 MAX_SPEAKERS = 20
 OFFLINE_CARD_NOTE = ("  \n*Counted:* Resemblyzer's encoder only; segmentation-3.0 runs as ONNX (about 1.5 M weights) "
                      "and Silero VAD as a separate model.")
@@ -35,8 +37,11 @@ _LOCKS_GUARD = threading.Lock()
 
 SpeakerCounts = tuple[int | None, int | None, int | None]
 """(exact, minimum, maximum) number of speakers; None = not given."""
-EngineRun = tuple[list[Turn], DiarizationInternals | None, float]
-"""What an engine's pass gives `diarize`: the turns, what it recorded, and its compute time in seconds."""
+Internals = DiarizationInternals | FrameActivity
+Span = tuple[float, float]
+EngineRun = tuple[list[Turn], Internals | None, float, list[Span]]
+"""What an engine's pass gives `diarize`: the turns, what it recorded, its compute time in seconds, and the speech
+regions its voice activity detector found (start s, end s; [] for engines without one)."""
 
 
 @dataclass
@@ -49,8 +54,11 @@ class Diarization(RealTimeFactor):
     audio_s: float
     compute_s: float  # seconds, speech detection included for the built-in diarizer
     load_s: float
-    internals: DiarizationInternals | None = None  # what the run computed on the way ("Inside the model")
+    internals: Internals | None = None  # what the run computed on the way ("Inside the model")
     card: str = ""  # the model family's architecture card with the loaded model's parameter count
+    note: str = ""  # why the number of speakers differs from the one asked for ("" = it does not)
+    naming: list[dict[str, Any]] = field(default_factory=list)  # enrolled names put on speakers (known_speakers.py)
+    speech: list[Span] = field(default_factory=list)  # (start s, end s) speech regions of the engine's VAD, if any
 
     @classmethod
     def from_turns(cls, turns: list[Turn], audio_s: float) -> Diarization:
@@ -74,7 +82,9 @@ class Diarization(RealTimeFactor):
                 "audio_s": round(self.audio_s, 3), "compute_s": round(self.compute_s, 3),
                 "load_s": round(self.load_s, 3), "real_time_factor": round(self.real_time_factor, 4),
                 "speakers": {name: round(seconds, 3) for name, seconds in self.speaker_seconds().items()},
-                "turns": turns_to_json(self.turns)}
+                "turns": turns_to_json(self.turns),
+                **({"note": self.note} if self.note else {}),
+                **({"known_speakers": self.naming} if self.naming else {})}
 
 
 def pyannote_sample() -> tuple[str, str] | None:
@@ -142,13 +152,15 @@ def diarize(clip: AudioClip, model_id: str = OFFLINE_DIARIZER, num_speakers: int
     progress(0.03, f"Loading {model_id}")
     with Stopwatch() as load:
         entry = loader.entry(model_id)
-    offline = spec.engine == "offline-diarizer"
-    run_engine = _run_offline if offline else _run_pyannote
-    turns, internals, compute_s = run_engine(model_id, clip, counts, loader, progress)
-    device = entry.model.device if offline else entry.placement.device
+    offline, end_to_end = spec.engine == "offline-diarizer", spec.engine == NEMOTRON_ENGINE
+    run_engine = _run_offline if offline else _run_nemotron if end_to_end else _run_pyannote
+    turns, internals, compute_s, speech = run_engine(model_id, clip, counts, loader, progress)
+    device = entry.model.device if offline or end_to_end else entry.placement.device
+    dtype = entry.placement.dtype if end_to_end else "float32"  # pyannote and the built-in one compute in float32
     card = architecture_card(spec.family, entry.model, spec.id) + (OFFLINE_CARD_NOTE if offline else "")
-    return Diarization(turns, model_id, spec.engine, device, "float32", clip.duration_s, compute_s, load.seconds,
-                       internals, card)  # both engines compute in float32
+    note = internals.note if isinstance(internals, FrameActivity) else ""
+    return Diarization(turns, model_id, spec.engine, device, dtype, clip.duration_s, compute_s, load.seconds,
+                       internals, card, note, speech=speech)
 
 
 def _check_clip(clip: AudioClip) -> None:
@@ -172,7 +184,18 @@ def _run_offline(model_id: str, clip: AudioClip, counts: SpeakerCounts, loader: 
             raw, internals = diarizer.run(clip.samples, num_speakers=exact, min_speakers=low, max_speakers=high,
                                           speech=speech,
                                           progress=lambda fraction, desc: progress(0.05 + 0.95 * fraction, desc))
-    return [Turn(start_s, end_s, speaker) for start_s, end_s, speaker in raw], internals, compute.seconds
+    spans = [(float(start_s), float(end_s)) for start_s, end_s in speech]
+    return [Turn(start_s, end_s, speaker) for start_s, end_s, speaker in raw], internals, compute.seconds, spans
+
+
+def _run_nemotron(model_id: str, clip: AudioClip, counts: SpeakerCounts, loader: ModelLoader,
+                  progress: Progress) -> EngineRun:
+    """One forward of the end-to-end model over the whole clip (it chunks and links speakers itself)."""
+    exact, low, high = counts
+    with loader.use(model_id) as diarizer, Stopwatch() as compute:
+        raw, activity = diarizer.run(clip.samples, num_speakers=exact, min_speakers=low, max_speakers=high,
+                                     progress=lambda fraction, desc: progress(0.05 + 0.93 * fraction, desc))
+    return [Turn(start_s, end_s, speaker) for start_s, end_s, speaker in raw], activity, compute.seconds, []
 
 
 def _run_pyannote(model_id: str, clip: AudioClip, counts: SpeakerCounts, loader: ModelLoader,
@@ -180,7 +203,7 @@ def _run_pyannote(model_id: str, clip: AudioClip, counts: SpeakerCounts, loader:
     """One pipeline call under the pipeline's lock (one run at a time per pipeline); waiting for it is not timed."""
     with loader.use(model_id) as pipeline, _lock_for(model_id), Stopwatch() as compute:
         turns, internals = _pyannote_pass(pipeline, clip, counts, progress)
-    return turns, internals, compute.seconds
+    return turns, internals, compute.seconds, []
 
 
 def _lock_for(model_id: str) -> threading.Lock:

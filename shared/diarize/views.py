@@ -8,6 +8,7 @@ import re
 
 import numpy as np
 
+from shared.audio.play_timeline import TimelineItem, play_timeline_html
 from shared.audio.plots import new_figure, to_rgb, waveform_envelope
 from shared.diarize.rttm import Turn, to_rttm
 from shared.diarize.run import Diarization
@@ -21,6 +22,7 @@ PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
            "#17becf")
 UNMATCHED = "#b0b0b0"
 DIARIZE_COLUMNS = ("speakers", "turns")  # the batch summary's own columns
+SPEECH_LANE = "speech (VAD)"
 
 
 def speaker_colors(speakers: list[str]) -> dict[str, str]:
@@ -73,11 +75,46 @@ def timeline_image(samples: np.ndarray, sample_rate: int, diarization: Diarizati
     return to_rgb(fig)
 
 
+def playable_timeline(diarization: Diarization, audio_path: str | None, reference: list[Turn] | None = None) -> str:
+    """The interactive timeline of the turns (one lane per speaker, coloured as in the picture; the speech regions
+    the VAD found, and the reference's lanes, grey), with a player of the clip."""
+    colors = speaker_colors(diarization.speakers)
+    items = [TimelineItem(turn.speaker, turn.start, turn.end, color=colors[turn.speaker]) for turn in diarization.turns]
+    items += [TimelineItem(SPEECH_LANE, start, end, color=UNMATCHED) for start, end in diarization.speech]
+    items += [TimelineItem(f"ref {turn.speaker}", turn.start, turn.end, color=UNMATCHED) for turn in reference or []]
+    title = f"Who spoke when ({diarization.model_id})"
+    return play_timeline_html(items, diarization.audio_s, audio_path, title)
+
+
+def lines_timeline(rows: list[list], duration_s: float, audio_path: str | None) -> str:
+    """The interactive timeline of who-said-what lines ([speaker, start, end, text] rows): hover shows the words."""
+    colors = speaker_colors(list(dict.fromkeys(row[0] for row in rows)))
+    items = [TimelineItem(row[0], row[1], row[2], row[3], colors[row[0]]) for row in rows]
+    return play_timeline_html(items, duration_s, audio_path, "who said what")
+
+
 def info_markdown(result: Diarization) -> str:
     seconds = result.speaker_seconds()
     who = ", ".join(f"{name} {value:.1f} s" for name, value in seconds.items()) or "nobody (no speech found)"
-    return (f"**{result.model_id}** · {len(seconds)} speaker(s): {who}\n\n"
+    text = (f"**{result.model_id}** · {len(seconds)} speaker(s): {who}\n\n"
             + timing_line(result.device, result.dtype, result.compute_s, result.audio_s, result.load_s))
+    if result.note:
+        text += f"\n\n*{result.note}*"
+    if result.naming:
+        text += "\n\n" + naming_markdown(result.naming)
+    return text
+
+
+def voice_rows(voices: list) -> list[list]:
+    """The enrolled-voices table: [name, clip seconds] per known_speakers.Voice."""
+    return [[voice.name, round(voice.seconds, 1)] for voice in voices]
+
+
+def naming_markdown(naming: list[dict]) -> str:
+    """Which enrolled voice each diarized speaker matched, and how closely."""
+    parts = [f"{match['speaker']} → **{match['name']}** (closest {match['closest'] or '—'}, similarity "
+             f"{match['similarity']:.2f})" for match in naming]
+    return "Known speakers: " + "; ".join(parts) + "."
 
 
 def evaluation_markdown(evaluation: Evaluation) -> str:

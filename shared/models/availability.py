@@ -39,7 +39,7 @@ def is_cached(model_id: str) -> bool:
     from huggingface_hub import try_to_load_from_cache
 
     filename = "config.yaml" if spec.engine == "pyannote" else "config.json"
-    return isinstance(try_to_load_from_cache(spec.id, filename), str)
+    return isinstance(try_to_load_from_cache(spec.options.get("repo", spec.id), filename), str)
 
 
 def default_model(preferred: str, offline_fallback: str) -> str:

@@ -25,7 +25,17 @@ from shared.config import SETTINGS
 from shared.errors import ModelUnavailableError
 from shared.models.device import Placement, default_placement
 from shared.models.modules import module_memory_mb
-from shared.models.registry import ModelSpec, UnknownModelError, get_spec
+from shared.models.registry import (
+    ASR,
+    CLASSIFY,
+    DIARIZE,
+    TTS,
+    ZERO_SHOT,
+    ModelSpec,
+    UnknownModelError,
+    get_spec,
+    models_for,
+)
 from shared.progress import Stopwatch
 
 log = logging.getLogger(__name__)
@@ -41,6 +51,14 @@ ENGINE_PATHS: dict[str, str] = {
     "offline-diarizer": "shared.diarize.offline:load_offline_diarizer",
     "silero-vad": "shared.models.vad:load_silero",
     "resemblyzer": "shared.models.voiceprint:load_voiceprint",
+    "whisper-language-id": "shared.models.whisper_lid:load_whisper_language_id",
+    "pe-audio": "shared.models.pe_audio:load_pe_audio",
+    "torchaudio": "shared.models.engines:load_torchaudio",
+    "speechbrain": "shared.models.speechbrain_models:load_speechbrain",
+    "speecht5-vc": "shared.audio_to_audio.convert:load_speecht5_vc",
+    "demucs": "shared.models.demucs_models:load_demucs",
+    "nemotron-diarization": "shared.diarize.nemotron:load_nemotron",
+    "codec-lm": "shared.tts.codec_lm:load_codec_lm",
 }
 
 CacheKey = tuple[str, str, str, str, tuple]
@@ -90,14 +108,32 @@ def explain_load_error(spec: ModelSpec, exc: BaseException) -> str:
         marker in text for marker in ("offline", "couldn't connect", "connection", "cannot find the requested files",
                                       "not a valid model identifier", "local_files_only")
     ):
-        return (f"Model {spec.id} is not downloaded and the Hugging Face hub is unreachable. Connect to the "
-                "internet once to download it, or pick a built-in offline model.")
+        return f"Model {spec.id} is not downloaded and the Hugging Face hub is unreachable. " + offline_advice(spec)
     if "safetensors" in text:
         return (f"{spec.id} publishes no safetensors weights; this app loads safetensors only (pickled weights "
                 "can run code).")
     if "RepositoryNotFoundError" in names:
         return f"Model {spec.id} was not found on the Hugging Face hub."
     return f"Could not load {spec.id}: {type(exc).__name__}. See the server log for details."
+
+
+# the tab each task's models are offered in (for messages that point the user somewhere)
+TAB_OF_TASK = {ASR: "Transcribe", CLASSIFY: "Classify", ZERO_SHOT: "Zero-shot", TTS: "Text-to-speech",
+               DIARIZE: "Diarize"}
+
+
+def offline_advice(spec: ModelSpec) -> str:
+    """What to do about a model missing offline: where the task has a built-in model, pick it; where it has none
+    (Classify, Zero-shot), say that this tab needs the hub once and which tabs work offline."""
+    built_in = [model for model in models_for(spec.task) if model.offline]
+    if built_in:
+        return (f"Connect to the internet once to download it, or pick a built-in offline model "
+                f"({built_in[0].title}).")
+    offline_tabs = [TAB_OF_TASK[task] for task in TAB_OF_TASK if any(m.offline for m in models_for(task))]
+    tab = TAB_OF_TASK.get(spec.task, "This")
+    return (f"The {tab} tab has no built-in model: its models come from the Hugging Face hub, so connect to the "
+            "internet once to download this one (it is cached and then works offline). Without the hub, "
+            f"Visualize and the built-in models of {', '.join(offline_tabs)} work.")
 
 
 class ModelLoader:

@@ -1,7 +1,8 @@
 """What a transcription run records for the "Inside the model" views, during its one forward pass: Whisper's
 encoder input and the probabilities of generate()'s own language-detection step (`WhisperCapture`), the decoder's
 per-step probabilities (`TokenRecorder`, a logits processor that only watches), the first CTC emissions
-(`CtcEmissions`), and the dataclasses that hold them (`AsrInside`, `DecodedToken`). No Gradio, no drawing."""
+(`CtcEmissions`), how many frames Moonshine's encoder made of each chunk (`EncoderFrames`), a transducer's decoding
+steps (`TdtStep`), and the dataclasses that hold them (`AsrInside`, `DecodedToken`). No Gradio, no drawing."""
 
 from __future__ import annotations
 
@@ -27,6 +28,25 @@ class DecodedToken:
     timestamp: bool = False
 
 
+@dataclass(frozen=True)
+class TdtStep:
+    """One step of a Token-and-Duration Transducer's greedy decoding: the encoder frame it ran at, the piece it
+    emitted ("" for the blank) and the duration it predicted (frames the decoder then skips)."""
+    frame: int
+    token: str
+    duration: int
+    blank: bool
+    offset_s: float = 0.0  # start (s) of the speech chunk its frame counts from
+
+
+@dataclass(frozen=True)
+class EncodedChunk:
+    """One piece of audio the encoder read (start and end in s) and the number of frames it made of it."""
+    start: float
+    end: float
+    frames: int
+
+
 @dataclass
 class AsrInside:
     """What the run kept for the "Inside the model" views: tensors it had anyway, no second forward pass."""
@@ -40,6 +60,9 @@ class AsrInside:
     emissions: np.ndarray | None = None  # CTC log-probabilities, frames × vocabulary (first CTC_VIEW_FRAMES)
     emission_labels: list[str] = field(default_factory=list)  # the vocabulary, row labels of `emissions`
     blank_id: int = 0
+    tdt_steps: list[TdtStep] = field(default_factory=list)  # transducer decoding steps of every speech chunk
+    tdt_frame_s: float = 0.08  # seconds per transducer encoder frame
+    encoded_chunks: list[EncodedChunk] = field(default_factory=list)  # Moonshine: each chunk's encoder frames
 
 
 def language_note(multilingual: bool, language: str | None) -> str:
@@ -198,7 +221,34 @@ def keep_whisper(kept: AsrInside, capture: WhisperCapture, recorder: TokenRecord
         kept.tokens_note = BEAM_TOKENS_NOTE
 
 
-# ---- CTC (wav2vec2 / HuBERT) ----------------------------------------------------------------------------------------
+# ---- Moonshine: the encoder reads each chunk at its own length -----------------------------------------------------
+class EncoderFrames:
+    """Records, for each chunk (start, end in s, in the order they are decoded), the number of frames the encoder
+    made of it: the sequence length of the encoder's output in this thread's calls (generate() runs the encoder
+    once per chunk; later decoding steps reuse its output). Records nothing when `kept` is None."""
+
+    def __init__(self, encoder: Any, kept: AsrInside | None, chunks: list[tuple[float, float]]) -> None:
+        self.encoder = encoder
+        self.kept = kept
+        self.chunks = chunks
+        self._hooks = ThreadHooks()
+
+    def __enter__(self) -> EncoderFrames:
+        if self.kept is not None:
+            self._hooks.after(self.encoder, self._record)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._hooks.__exit__(*exc)
+
+    def _record(self, output: Any) -> None:
+        done = len(self.kept.encoded_chunks)
+        if done < len(self.chunks):
+            start, end = self.chunks[done]
+            self.kept.encoded_chunks.append(EncodedChunk(start, end, int(output.last_hidden_state.shape[1])))
+
+
+# ---- CTC (wav2vec2 / HuBERT / Parakeet CTC) -------------------------------------------------------------------------
 class CtcEmissions:
     """The log-probabilities of the first CTC_VIEW_FRAMES frames, taken chunk by chunk from the logits the CTC
     forward passes return anyway; records nothing when `kept` is None."""

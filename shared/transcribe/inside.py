@@ -1,6 +1,8 @@
 """The Transcribe tab's "Inside the model" views, drawn from what the run kept (`Transcript.inside`): Whisper's
-log-mel input, the decoded tokens with their probabilities and times, the detected-language probabilities, and
-the CTC emission matrix with its greedy path. No model is called here."""
+log-mel input, the decoded tokens with their probabilities and times, the detected-language probabilities, the
+CTC emission matrix with its greedy path, the Token-and-Duration Transducer's steps (the frame each token was emitted
+at and the duration it predicted), and Moonshine's variable-length encoder beside Whisper's padded 30 s window. No
+model is called here."""
 
 from __future__ import annotations
 
@@ -10,13 +12,17 @@ import numpy as np
 
 from shared.audio.plots import new_figure, pool_columns, to_rgb, whisper_input_image
 from shared.inside import InsideView, gallery_value
-from shared.transcribe.capture import AsrInside, DecodedToken
+from shared.transcribe.capture import AsrInside, DecodedToken, EncodedChunk, TdtStep
 from shared.transcribe.run import Transcript
 
 LOW_CONFIDENCE = 0.5  # a token/word under this probability is marked as low-confidence
 TOKENS_SHOWN = 80  # bars in the token picture (about what stays legible at the plot width)
 MARKED_WORDS = 400  # words in the marked transcript
 TOP_LANGUAGES = 5
+CTC_ROWS_SHOWN = 40  # vocabulary rows in the emission picture when the vocabulary is larger (sentencepiece)
+TDT_STEPS_SHOWN = 60  # transducer steps in the TDT picture (about what stays legible)
+WHISPER_WINDOW_S = 30.0  # Whisper's encoder always reads one 30 s window
+WHISPER_WINDOW_FRAMES = 1500  # encoder frames per Whisper window (20 ms each)
 _OK, _LOW, _TIME = "#2b8cbe", "#d7301f", "#9e9e9e"
 
 
@@ -35,6 +41,10 @@ def inside_views(result: Transcript) -> list[InsideView]:
     if kept.emissions is not None:
         views.append(emission_view(kept, result.ctc.frame_s if result.ctc else 0.02,
                                    len(result.ctc.tokens) if result.ctc else len(kept.emissions)))
+    if kept.tdt_steps:
+        views.append(tdt_view(kept.tdt_steps, kept.tdt_frame_s))
+    if kept.encoded_chunks:
+        views.append(encoder_length_view(kept.encoded_chunks, result.audio_s))
     return views
 
 
@@ -177,10 +187,26 @@ def _ctc_label(label: str | None, blank_id: int, index: int) -> str:
     return {"|": "␣ (space)", None: "?"}.get(label, label)
 
 
+def emission_rows(emissions: np.ndarray, blank_id: int, most: int = CTC_ROWS_SHOWN) -> np.ndarray:
+    """The vocabulary rows worth drawing, in vocabulary order: all of a small (character) vocabulary; of a large
+    (sentencepiece) one the blank, every token on the greedy path, then the most likely others, `most` in all."""
+    vocabulary = emissions.shape[1]
+    if vocabulary <= most:
+        return np.arange(vocabulary)
+    chosen = list(dict.fromkeys([blank_id, *(int(i) for i in emissions.argmax(axis=1))]))[:most]
+    for index in np.argsort(-emissions.max(axis=0), kind="stable"):
+        if len(chosen) >= most:
+            break
+        if int(index) not in chosen:
+            chosen.append(int(index))
+    return np.sort(np.array(chosen))
+
+
 def emission_view(kept: AsrInside, frame_s: float, total_frames: int) -> InsideView:
-    emissions = kept.emissions
+    rows = emission_rows(kept.emissions, kept.blank_id)
+    emissions = kept.emissions[:, rows]
     frames, vocabulary = emissions.shape
-    path = emissions.argmax(axis=1)
+    path = np.searchsorted(rows, kept.emissions.argmax(axis=1))  # the greedy path's row in the drawn matrix
     fig = new_figure((10, 4.2))
     ax = fig.add_subplot()
     shown = pool_columns(emissions.T)  # already at most CTC_VIEW_FRAMES columns
@@ -190,17 +216,89 @@ def emission_view(kept: AsrInside, frame_s: float, total_frames: int) -> InsideV
     times = (np.arange(frames) + 0.5) * frame_s
     ax.plot(times, path, color="#00e5ff", lw=0.9, drawstyle="steps-mid")
     labels = [_ctc_label(kept.emission_labels[i] if i < len(kept.emission_labels) else None, kept.blank_id, i)
-              for i in range(vocabulary)]
+              for i in rows]
     ax.set_yticks(np.arange(vocabulary), labels, fontsize=6 if vocabulary > 24 else 8)
     of = f" (first {frames} of {total_frames} frames)" if total_frames > frames else ""
-    ax.set(xlabel="time (s)", ylabel="character", title=f"CTC emissions{of}: log-probability per frame and character")
+    unit = "character" if len(kept.emission_labels) <= CTC_ROWS_SHOWN else "token"
+    ax.set(xlabel="time (s)", ylabel=unit, title=f"CTC emissions{of}: log-probability per frame and {unit}")
     fig.colorbar(image, ax=ax, pad=0.01, label="log-probability")
     rgb = to_rgb(fig)
-    blanks = int(np.sum(path == kept.blank_id))
-    caption = (f"Each column is one {frame_s * 1000:.0f} ms frame, each row a character (∅ is CTC's blank, ␣ the "
+    blanks = int(np.sum(kept.emissions.argmax(axis=1) == kept.blank_id))
+    caption = (f"Each column is one {frame_s * 1000:.0f} ms frame, each row a {unit} (∅ is CTC's blank, ␣ the "
                "word break); brighter means more likely. The cyan line is the greedy path — each frame's best "
                "character — which the \"How CTC turns frames into text\" table collapses into text. Here the "
                f"path spends {blanks} of {frames} frames on the blank.")
     if total_frames > frames:
         caption += f" Shown: the first {frames * frame_s:.0f} s ({frames} of {total_frames} frames)."
+    if len(rows) < len(kept.emission_labels):
+        caption += (f" Rows: {len(rows)} of the {len(kept.emission_labels)} sentencepiece tokens (the blank, those "
+                    "on the path and the most likely others); '▁' starts a word.")
     return InsideView("CTC emission matrix", rgb, caption)
+
+
+# ---- Token-and-Duration Transducer ----------------------------------------------------------------------------------
+def tdt_view(steps: list[TdtStep], frame_s: float) -> InsideView:
+    """Each decoding step as a bar: it starts at the frame the step looked at and is as long as the duration it
+    predicted (the frames then skipped); tokens blue and labelled, blanks grey."""
+    shown = steps[:TDT_STEPS_SHOWN]
+    fig = new_figure((10, 4.6))
+    ax = fig.add_subplot()
+    for index, step in enumerate(shown):
+        start, width = step.offset_s + step.frame * frame_s, max(step.duration, 0.15) * frame_s
+        ax.barh(index, width, left=start, height=0.7, color=_TIME if step.blank else _OK)
+        if not step.blank:
+            ax.text(start + width + frame_s * 0.2, index, f"{step.token} ·{step.duration}", va="center", fontsize=7)
+    ax.invert_yaxis()
+    ax.set_yticks([])
+    first, last = shown[0], shown[-1]
+    ax.set_xlim(first.offset_s + first.frame * frame_s,
+                last.offset_s + (last.frame + max(last.duration, 1) + 6) * frame_s)
+    of = f" (first {len(shown)} of {len(steps)})" if len(steps) > len(shown) else ""
+    ax.set(xlabel="time (s)", ylabel="decoding step ↓",
+           title=f"Transducer steps{of}: frame looked at (bar start) and predicted duration (bar length)")
+    image = to_rgb(fig)
+    tokens = sum(not step.blank for step in steps)
+    visited = len({(step.offset_s, step.frame) for step in steps})
+    ends: dict[float, int] = {}
+    for step in steps:
+        ends[step.offset_s] = max(ends.get(step.offset_s, 0), step.frame + max(step.duration, 1))
+    return InsideView("Token-and-Duration Transducer", image,
+                      f"Each row is one decoding step, top to bottom. A step looks at one {frame_s * 1000:.0f} ms "
+                      "encoder frame (where its bar starts) and predicts two things: the next token, or 'blank' "
+                      "(grey) when nothing new is said there, and a duration: how many frames to jump before the "
+                      "next step (the bar's length; the number after each token). Duration 0 means another token "
+                      f"from the same frame. Here {tokens} tokens and {len(steps) - tokens} blanks in {len(steps)} "
+                      f"steps; the joint network looked at {visited} of the {sum(ends.values())} frames of the "
+                      "speech, where CTC scores every frame. The frame a token is emitted at is its timestamp.")
+
+
+# ---- Moonshine's variable-length encoder --------------------------------------------------------------------------
+def encoder_length_view(chunks: list[EncodedChunk], audio_s: float) -> InsideView:
+    """What the encoder read: Whisper's fixed 30 s windows (the clip, then padding) against the chunks Moonshine
+    encoded at their own length, with the encoder frames each made."""
+    windows = max(1, int(np.ceil(audio_s / WHISPER_WINDOW_S)))
+    fig = new_figure((10, 2.8))
+    ax = fig.add_subplot()
+    for index in range(windows):
+        left = index * WHISPER_WINDOW_S
+        filled = min(WHISPER_WINDOW_S, max(0.0, audio_s - left))
+        ax.barh(1, filled, left=left, height=0.6, color=_OK, edgecolor="white")
+        ax.barh(1, WHISPER_WINDOW_S - filled, left=left + filled, height=0.6, color="#f0f0f0", edgecolor=_TIME,
+                hatch="//")
+    for chunk in chunks:
+        ax.barh(0, chunk.end - chunk.start, left=chunk.start, height=0.6, color="#fdae61", edgecolor="white")
+        ax.text((chunk.start + chunk.end) / 2, 0, str(chunk.frames), ha="center", va="center", fontsize=8)
+    whisper_frames = windows * WHISPER_WINDOW_FRAMES
+    moonshine_frames = sum(chunk.frames for chunk in chunks)
+    ax.set_yticks([0, 1], [f"Moonshine: {moonshine_frames} frames", f"Whisper: {whisper_frames} frames"])
+    ax.set_xlim(0, windows * WHISPER_WINDOW_S)
+    ax.set(xlabel="time (s)", title="What the encoder reads: Whisper's padded 30 s window vs Moonshine's own length")
+    image = to_rgb(fig)
+    padding = windows * WHISPER_WINDOW_S - audio_s
+    return InsideView("Variable-length encoder", image,
+                      f"Whisper's encoder always reads whole 30 s windows: this {audio_s:.1f} s clip takes {windows} "
+                      f"window(s), {whisper_frames} encoder frames, of which {padding:.1f} s is padding (hatched). "
+                      f"Moonshine encoded only the {len(chunks)} speech chunk(s) Silero VAD found, each at its own "
+                      f"length (the number in each orange bar is its encoder frames): {moonshine_frames} frames in "
+                      "all. Encoder work grows with the frames (attention with their square), so short clips are "
+                      "cheap for Moonshine and cost Whisper a full window.")

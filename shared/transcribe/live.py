@@ -35,6 +35,7 @@ from shared.audio.intake import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, AudioClip, sca
 from shared.errors import UserError
 from shared.models.loader import ModelLoader, get_loader
 from shared.models.registry import ASR, require_task
+from shared.models.vad import VAD_MODEL_ID, StreamModel
 from shared.progress import Stopwatch
 from shared.transcribe.run import SAMPLE_RATE, TranscribeOptions, Transcript, Word, segments_from_words, transcribe
 
@@ -163,13 +164,15 @@ class _Resampler:
 
 
 class _Vad:
-    """This stream's own Silero VAD (ONNX): fed new 16 kHz audio, it returns speech start/end events as absolute
-    sample positions; less than one 512-sample window waits for the next chunk."""
+    """This stream's own Silero VAD state over the app's one Silero model (shared.models.vad): fed new 16 kHz audio,
+    it returns speech start/end events as absolute sample positions; less than one 512-sample window waits for the
+    next chunk."""
 
-    def __init__(self, min_silence_s: float, threshold: float, pad_s: float) -> None:
-        from silero_vad import VADIterator, load_silero_vad
+    def __init__(self, loader: ModelLoader, min_silence_s: float, threshold: float, pad_s: float) -> None:
+        from silero_vad import VADIterator
 
-        self._iterator = VADIterator(load_silero_vad(onnx=True), threshold=threshold, sampling_rate=SAMPLE_RATE,
+        model = StreamModel(loader.entry(VAD_MODEL_ID).model)
+        self._iterator = VADIterator(model, threshold=threshold, sampling_rate=SAMPLE_RATE,
                                      min_silence_duration_ms=int(min_silence_s * 1000),
                                      speech_pad_ms=int(pad_s * 1000))
         self._waiting = np.zeros(0, np.float32)
@@ -204,7 +207,7 @@ class LiveStream:
         self.model_id, self.max_buffer_s, self.min_step_s = model_id, max_buffer_s, min_step_s
         self._options = replace(options, timestamps="word", detect_silence=False)
         self._loader = loader or get_loader()
-        self._vad = _Vad(min_silence_s, vad_threshold, speech_pad_s)
+        self._vad = _Vad(self._loader, min_silence_s, vad_threshold, speech_pad_s)
         self._resampler: _Resampler | None = None
         self._init_state()
 

@@ -1,13 +1,14 @@
 """Speech recognition: 16 kHz mono audio in, a `Transcript` out (text, timed segments and words, language,
 timings). `transcribe` checks the request, gates silence (Silero VAD), and dispatches to the engine: faster-whisper
-(CTranslate2), Whisper through transformers, CTC (wav2vec2 / HuBERT), or Moonshine Streaming (one decode per speech
-chunk between VAD pauses). With `inside=True` the same run also records what the "Inside the model" views need
-(capture.py). No Gradio here."""
+(CTranslate2, built-in or a hub repo), Whisper through transformers, CTC (wav2vec2 / HuBERT / Parakeet CTC), Moonshine
+and Moonshine Streaming (one decode per speech chunk between VAD pauses), or the Parakeet Token-and-Duration
+Transducer (per speech chunk; word times from the emitted tokens' frames). With `inside=True` the same run also
+records what the "Inside the model" views need (capture.py). No Gradio here."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -15,6 +16,7 @@ import numpy as np
 from shared.audio.intake import AudioClip
 from shared.errors import UserError
 from shared.inside import architecture_card
+from shared.models.fast_decoding import decoding_kwargs
 from shared.models.loader import ModelLoader, get_loader
 from shared.models.registry import ASR, ModelSpec, require_task
 from shared.models.vad import VAD_MODEL_ID
@@ -24,6 +26,8 @@ from shared.transcribe.capture import (
     AsrInside,
     CtcEmissions,
     DecodedToken,
+    EncoderFrames,
+    TdtStep,
     TokenRecorder,
     WhisperCapture,
     keep_faster_whisper,
@@ -179,10 +183,12 @@ def _recognize(spec: ModelSpec, model: Any, samples: np.ndarray, options: Transc
         return _faster_whisper(model, samples, spec.id, options, progress, kept)
     if spec.family == "whisper":
         return _whisper_pipeline(model, samples, spec.id, options, progress, kept)
-    if spec.family == "ctc":
+    if spec.family in ("ctc", "parakeet-ctc"):
         return _ctc(model, samples, progress, kept=kept)
-    if spec.family == "moonshine-streaming":
-        return _moonshine(model, samples, spec.id, options, progress, loader)
+    if spec.family in ("moonshine", "moonshine-streaming"):
+        return _moonshine(model, samples, spec.id, options, progress, loader, kept)
+    if spec.family == "parakeet-tdt":
+        return _transducer(model, samples, spec.id, options, progress, loader, kept)
     raise UserError(f"No recognizer for {spec.id}.")  # pragma: no cover - the registry only holds the above
 
 
@@ -275,7 +281,8 @@ def _whisper_pipeline(pipe: Any, samples: np.ndarray, model_id: str, options: Tr
     # that step's probabilities and the encoder's input instead of running the model again
     with WhisperCapture(pipe.model, detect=detect, keep_input=kept is not None) as capture:
         output = pipe({"raw": samples, "sampling_rate": SAMPLE_RATE},
-                      generate_kwargs=_generate_kwargs(options, multilingual, recorder),
+                      generate_kwargs={**_generate_kwargs(options, multilingual, recorder),
+                                       **_fast_decoding_kwargs(pipe, options, duration, recorder)},
                       **_pipeline_kwargs(pipe, options, duration))
     language, probability = _detected(capture.languages) if detect else (options.language, None)
     if kept is not None:
@@ -293,6 +300,15 @@ def _generate_kwargs(options: TranscribeOptions, multilingual: bool, recorder: T
     if recorder is not None:
         generate_kwargs["logits_processor"] = recorder.as_processors()
     return generate_kwargs
+
+
+def _fast_decoding_kwargs(pipe: Any, options: TranscribeOptions, duration: float,
+                          recorder: TokenRecorder | None) -> dict:
+    """GPU decoding speed-ups set up at load (shared/models/fast_decoding.py): {} unless switched on. The assistant
+    is left out while a TokenRecorder watches each step (assisted decoding scores drafted tokens it then drops)."""
+    batch_size = _pipeline_kwargs(pipe, options, duration).get("batch_size", 1)
+    return decoding_kwargs(pipe.model, batch_size=batch_size, num_beams=options.beam_size,
+                           word_timestamps=options.timestamps == "word", recording=recorder is not None)
 
 
 def _pipeline_kwargs(pipe: Any, options: TranscribeOptions, duration: float) -> dict:
@@ -328,11 +344,20 @@ def _span(timestamp: tuple, duration: float) -> tuple[float, float]:
     return start, float(end) if end is not None else duration  # the last chunk may have no end
 
 
-# ---- CTC (wav2vec2 / HuBERT) ----------------------------------------------------------------------------------------
+# ---- CTC (wav2vec2 / HuBERT / Parakeet CTC) -------------------------------------------------------------------------
+def frame_samples(pipe: Any) -> int:
+    """Samples per output frame of a CTC or transducer pipeline's encoder: wav2vec2's conv strides (320 → 20 ms),
+    or the mel hop times the conformer's subsampling (Parakeet: 160 x 8 = 1280 → 80 ms)."""
+    config = pipe.model.config
+    if hasattr(config, "conv_stride"):
+        return int(np.prod(config.conv_stride))
+    return int(pipe.feature_extractor.hop_length * config.encoder_config.subsampling_factor)
+
+
 def _ctc(pipe: Any, samples: np.ndarray, progress: Progress, chunk_s: float = 20.0, stride_s: float = 4.0,
          kept: AsrInside | None = None) -> _Recognized:
     """One forward pass per chunk with overlapping context (stride) trimmed off, so long files fit in memory."""
-    ratio = int(np.prod(pipe.model.config.conv_stride))  # samples per output frame (320 → 20 ms)
+    ratio = frame_samples(pipe)
     chunk, stride = int(chunk_s * SAMPLE_RATE) // ratio * ratio, int(stride_s * SAMPLE_RATE) // ratio * ratio
     emissions = CtcEmissions(kept)
     frame_ids: list[np.ndarray] = []
@@ -344,8 +369,9 @@ def _ctc(pipe: Any, samples: np.ndarray, progress: Progress, chunk_s: float = 20
         progress(0.1 + 0.9 * (index + 1) / len(starts), "CTC forward pass")
     ids = np.concatenate(frame_ids) if frame_ids else np.zeros(0, int)
     tokenizer = pipe.tokenizer
+    # wav2vec2 spells words with a "|" token between them; sentencepiece pieces (Parakeet) start a word with "▁"
     frames = CtcFrames(ratio / SAMPLE_RATE, tokenizer.convert_ids_to_tokens(ids.tolist()), tokenizer.pad_token,
-                       tokenizer.word_delimiter_token)
+                       getattr(tokenizer, "word_delimiter_token", None) or WORD_START)
     emissions.store(tokenizer)
     return _Recognized(segments_from_words(ctc_words(frames)), "en", None, frames)
 
@@ -357,14 +383,16 @@ def _ctc_chunk_logits(pipe: Any, samples: np.ndarray, begin: int, chunk: int, st
     left = min(stride, begin)
     window = samples[begin - left: begin + chunk + stride]
     inputs = pipe.feature_extractor(window, sampling_rate=SAMPLE_RATE, return_tensors="pt")
+    inputs = inputs.to(device=pipe.model.device, dtype=pipe.model.dtype)
     with torch.inference_mode():
-        logits = pipe.model(inputs.input_values.to(pipe.model.device, pipe.model.dtype)).logits[0]
+        logits = pipe.model(**inputs).logits[0]
     keep_from = left // ratio
     return logits[keep_from: keep_from + int(np.ceil(min(chunk, len(samples) - begin) / ratio))]
 
 
 def ctc_words(frames: CtcFrames) -> list[Word]:
-    """Words with times (s) from the greedy path: a word spans its first to last kept character frame."""
+    """Words with times (s) from the greedy path: a word spans its first to last kept token frame. A word ends at
+    the word delimiter token ("|") or where a token starts with it (a sentencepiece "▁piece" starts a new word)."""
     words: list[Word] = []
     letters: list[str] = []
     first = last = 0
@@ -374,21 +402,24 @@ def ctc_words(frames: CtcFrames) -> list[Word]:
             last = step.frame
         if not step.kept:
             continue
-        if step.token == frames.word_delimiter:
+        token = step.token
+        if token.startswith(frames.word_delimiter):
             if letters:
                 words.append(Word(first * frames.frame_s, (last + 1) * frames.frame_s, "".join(letters).lower()))
             letters = []
-            continue
+            token = token[len(frames.word_delimiter):]
+            if not token:
+                continue
         if not letters:
             first = step.frame
-        letters.append(step.token)
+        letters.append(token)
         last = step.frame
     if letters:
         words.append(Word(first * frames.frame_s, (last + 1) * frames.frame_s, "".join(letters).lower()))
     return words
 
 
-# ---- Moonshine Streaming (transformers pipeline, one decode per speech chunk) ---------------------------------------
+# ---- Moonshine and Moonshine Streaming (transformers pipeline, one decode per speech chunk) --------------------------
 MOONSHINE_MAX_CHUNK_S = 20.0  # longest chunk decoded at once (s); the decoder's position table ends at 81.9 s
 MOONSHINE_JOIN_GAP_S = 0.5  # speech regions closer than this (s) are decoded together
 MOONSHINE_TOKENS_PER_S = 6.5  # the model card's cap on generated tokens per second of audio (stops repetition loops)
@@ -421,18 +452,21 @@ def speech_chunks(regions: list[tuple[float, float]], duration_s: float, max_s: 
 
 
 def _moonshine(pipe: Any, samples: np.ndarray, model_id: str, options: TranscribeOptions, progress: Progress,
-               loader: ModelLoader) -> _Recognized:
-    """Moonshine Streaming gives text only (no timestamps): each speech chunk between VAD pauses (`speech_chunks`)
-    is decoded on its own and becomes one segment spanning that chunk (s). No word timestamps: with
-    timestamps="word" the segments come without words (never invented ones). English only."""
+               loader: ModelLoader, kept: AsrInside | None = None) -> _Recognized:
+    """Moonshine (and Moonshine Streaming) gives text only (no timestamps): each speech chunk between VAD pauses
+    (`speech_chunks`) is decoded on its own and becomes one segment spanning that chunk (s). No word timestamps:
+    with timestamps="word" the segments come without words (never invented ones). English only. `kept` records
+    how many encoder frames each chunk became (the encoder reads the chunk's own length, no 30 s padding)."""
     _check_english_only(model_id, False, options)
     chunks = speech_chunks(_speech_regions(samples, loader, progress), len(samples) / SAMPLE_RATE)
     segments = []
-    for index, (start, end) in enumerate(chunks):
-        progress(0.15 + 0.85 * index / len(chunks), f"Decoding speech chunk {index + 1} of {len(chunks)}")
-        text = _moonshine_chunk(pipe, samples[int(start * SAMPLE_RATE): int(end * SAMPLE_RATE)], options.beam_size)
-        if text:
-            segments.append(Segment(start, end, text))
+    with EncoderFrames(pipe.model.get_encoder(), kept, chunks):
+        for index, (start, end) in enumerate(chunks):
+            progress(0.15 + 0.85 * index / len(chunks), f"Decoding speech chunk {index + 1} of {len(chunks)}")
+            text = _moonshine_chunk(pipe, samples[int(start * SAMPLE_RATE): int(end * SAMPLE_RATE)],
+                                    options.beam_size)
+            if text:
+                segments.append(Segment(start, end, text))
     return _Recognized(segments, "en", None)
 
 
@@ -443,3 +477,65 @@ def _moonshine_chunk(pipe: Any, chunk: np.ndarray, beam_size: int) -> str:
     output = pipe({"raw": padded, "sampling_rate": SAMPLE_RATE},
                   generate_kwargs={"num_beams": beam_size, "max_new_tokens": max_tokens})
     return output["text"].strip()
+
+
+# ---- Parakeet TDT (Token-and-Duration Transducer), one generate() per speech chunk ----------------------------------
+WORD_START = "\u2581"  # "▁": a sentencepiece piece that starts a word
+
+
+def _transducer(pipe: Any, samples: np.ndarray, model_id: str, options: TranscribeOptions, progress: Progress,
+                loader: ModelLoader, kept: AsrInside | None = None) -> _Recognized:
+    """Parakeet TDT: each speech chunk between VAD pauses (`speech_chunks`, at most MOONSHINE_MAX_CHUNK_S s) is
+    decoded by the transducer's own greedy loop, which emits a token or a blank and a duration (frames to skip) per
+    step; a token's frame gives its time, so words get real start and end times (s). The multilingual v3 detects
+    the language itself and names none; it transcribes, it does not translate."""
+    if options.task == "translate":
+        raise UserError(f"{model_id} transcribes only: pick a multilingual Whisper model to translate.")
+    frame_s = frame_samples(pipe) / SAMPLE_RATE
+    chunks = speech_chunks(_speech_regions(samples, loader, progress), len(samples) / SAMPLE_RATE)
+    words: list[Word] = []
+    for index, (start, end) in enumerate(chunks):
+        progress(0.15 + 0.85 * index / len(chunks), f"Transducer decoding, speech chunk {index + 1} of {len(chunks)}")
+        steps = _tdt_chunk(pipe, samples[int(start * SAMPLE_RATE): int(end * SAMPLE_RATE)])
+        words += _tdt_words(pipe.tokenizer, steps, frame_s, start)
+        if kept is not None:
+            kept.tdt_steps += [replace(step, offset_s=start) for step in steps]
+            kept.tdt_frame_s = frame_s
+    return _Recognized(segments_from_words(words), options.language, None)
+
+
+def _tdt_chunk(pipe: Any, chunk: np.ndarray) -> list[TdtStep]:
+    """Every decoding step of one chunk (16 kHz samples): the frame it ran at, the token (or blank) it emitted and
+    the duration (frames) it predicted; frames count from the chunk's start."""
+    import torch
+
+    inputs = pipe.feature_extractor(chunk, sampling_rate=SAMPLE_RATE, return_tensors="pt")
+    inputs = inputs.to(device=pipe.model.device, dtype=pipe.model.dtype)
+    with torch.inference_mode():
+        output = pipe.model.generate(**inputs)
+    blank = pipe.model.config.blank_token_id
+    ids, durations = output.sequences[0].tolist(), output.durations[0].tolist()
+    steps, frame = [], durations[0]  # the first id is the decoder's start token (duration 0)
+    for token_id, duration in zip(ids[1:], durations[1:], strict=True):
+        steps.append(TdtStep(frame, "" if token_id == blank else pipe.tokenizer.convert_ids_to_tokens(token_id),
+                             int(duration), token_id == blank))
+        frame += duration
+    return steps
+
+
+def _tdt_words(tokenizer: Any, steps: list[TdtStep], frame_s: float, offset_s: float) -> list[Word]:
+    """Words from the emitted pieces: a piece starting with "▁" starts a word; a word spans its first piece's frame
+    to its last piece's frame plus that piece's duration (at least one frame), shifted by `offset_s` s."""
+    words: list[Word] = []
+    pieces: list[TdtStep] = []
+    for step in [*[s for s in steps if not s.blank], None]:
+        if pieces and (step is None or step.token.startswith(WORD_START)):
+            text = tokenizer.convert_tokens_to_string([p.token for p in pieces]).strip()
+            end_frame = pieces[-1].frame + max(1, pieces[-1].duration)
+            if text:
+                words.append(Word(round(offset_s + pieces[0].frame * frame_s, 3),
+                                  round(offset_s + end_frame * frame_s, 3), text))
+            pieces = []
+        if step is not None:
+            pieces.append(step)
+    return words

@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import statistics
 
+from shared.models.registry import get_spec
 from shared.outputs.batch import ItemResult, json_text
 from shared.outputs.results import new_result_path, write_json
 from shared.outputs.subtitles import Cue, to_srt, to_vtt
@@ -19,6 +20,8 @@ from shared.transcribe.run import Transcript
 CTC_ROWS = 400  # rows of the frame table; the caption says when the clip has more
 TEXT_PREVIEW_CHARS = 200  # of a batch file's transcript in the summary
 TRANSCRIBE_COLUMNS = ("language", "segments", "text")  # the batch summary's own columns
+COMPARE_HEADERS = ["model", "engine", "architecture", "year", "params (M)", "WER", "CER", "load (s)", "compute (s)",
+                   "RTF", "device", "text"]
 
 
 def info_markdown(result: Transcript) -> str:
@@ -84,7 +87,7 @@ def ctc_view_markdown(result: Transcript, frames_shown: int = 60) -> str:
     """The four steps of greedy CTC decoding on the first `frames_shown` frames, as markdown."""
     frames = result.ctc
     if frames is None:
-        return "The CTC view appears when a CTC model (wav2vec2 / HuBERT) is chosen."
+        return "The CTC view appears when a CTC model (wav2vec2 / HuBERT / Parakeet CTC) is chosen."
     first = frames.tokens[:frames_shown]
     collapsed, steps = ctc.collapse(first, frames.blank)
 
@@ -99,12 +102,14 @@ def ctc_view_markdown(result: Transcript, frames_shown: int = 60) -> str:
             f"1. argmax per frame: `{' '.join(show(t) for t in first)}`\n"
             f"2. merge repeats: `{' '.join(merged)}`\n"
             f"3. drop blanks: `{' '.join(show(t) for t in collapsed)}`\n"
-            f"4. `|` becomes a space: **{html.escape(ctc.tokens_to_text(collapsed, frames.word_delimiter))}**"
+            f"4. `{frames.word_delimiter}` (where a word starts) becomes a space: "
+            f"**{html.escape(ctc.tokens_to_text(collapsed, frames.word_delimiter))}**"
             f"\n\nA letter that really repeats (\"ll\") needs a blank between its frames.{more}")
 
 
 def compare_rows(results: list[Transcript], reference: str = "") -> tuple[list[list], str]:
-    """One row per model (WER/CER against the reference when given) and word-level diffs as HTML."""
+    """One row per model under COMPARE_HEADERS (its engine, architecture, year and parameters from the registry;
+    WER/CER against the reference when given; load and compute seconds, RTF) and word-level diffs as HTML."""
     baseline = reference if reference.strip() else (results[0].text if results else "")
     against = "the reference text" if reference.strip() else f"the first model ({results[0].model_id})"
     diffs = [f"<p>Differences against {html.escape(against)}: <del>missing</del> <ins>different/extra</ins></p>"]
@@ -115,9 +120,11 @@ def compare_rows(results: list[Transcript], reference: str = "") -> tuple[list[l
 
 
 def _compare_row(result: Transcript, reference: str) -> list:
-    """model, WER, CER (None without a reference), load (s), compute (s), RTF, device/dtype, text."""
+    """The COMPARE_HEADERS cells of one model (WER and CER None without a reference)."""
     scored = bool(reference.strip())
-    return [result.model_id, round(wer(reference, result.text), 4) if scored else None,
+    facts = get_spec(result.model_id).facts
+    return [result.model_id, result.engine, facts["architecture"], facts["year"], facts["params (M)"],
+            round(wer(reference, result.text), 4) if scored else None,
             round(cer(reference, result.text), 4) if scored else None, round(result.load_s, 2),
             round(result.compute_s, 2), round(result.real_time_factor, 4), f"{result.device}/{result.dtype}",
             result.text or "(no speech detected)"]

@@ -22,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from shared.inside import ThreadHooks, architecture_card, to_numpy
+from shared.inside import ThreadHooks, architecture_card, format_count, to_numpy
+from shared.models.modules import parameter_count
 from shared.progress import Stopwatch
 
 SPEECHT5_STOP_THRESHOLD = 0.5  # the decoder stops once a step's stop probabilities add up to this
@@ -41,6 +42,8 @@ class SpeechT5Trace:
     frame_s: float  # seconds of audio per mel frame (the vocoder's hop)
     threshold: float = SPEECHT5_STOP_THRESHOLD
     parts: list[SpeechT5Part] = field(default_factory=list)
+    xvector: np.ndarray | None = None  # (512,) the recording's x-vector when SpeechT5 spoke in a recorded voice
+    nearest_preset: tuple[str, np.ndarray] | None = None  # the CMU ARCTIC preset closest to it (name, x-vector)
 
 
 @contextmanager
@@ -204,7 +207,66 @@ class PiperTrace:
         self.sentences.append(PiperSentence(list(chunk.phonemes), len(chunk.audio_float_array), per_phoneme))
 
 
-Trace = SpeechT5Trace | BarkTrace | VitsTrace | PiperTrace
+# ---- codec language models (CSM, Dia) ---------------------------------------------------------------------------
+@dataclass
+class CodecLmPart:
+    """One generation: the codes of the voice reference the model continued and the codes it wrote."""
+
+    prompt: np.ndarray  # (codebooks, frames) of the reference recording; (codebooks, 0) without one
+    generated: np.ndarray  # (codebooks, frames) written for this part's text (delay pattern undone for Dia)
+
+
+@dataclass
+class CodecLmTrace:
+    """What a CSM or Dia run recorded: per part the token grids, and the seconds of each stage summed over the
+    parts ("encode the reference", "generate tokens", "decode to audio")."""
+
+    family: str  # "csm" or "dia"
+    codec: str  # "Mimi" (CSM) or "DAC" (Dia)
+    codebook_size: int  # codes per codebook
+    frame_rate: float  # codec frames per second of audio
+    prompt_text: str = ""  # the reference's transcript the model read before the new text
+    parts: list[CodecLmPart] = field(default_factory=list)
+    stages: dict[str, float] = field(default_factory=dict)
+
+    def add_time(self, stage: str, seconds: float) -> None:
+        self.stages[stage] = self.stages.get(stage, 0.0) + seconds
+
+
+_ENCODE_RUN = threading.local()
+_ENCODE_INSTALL = threading.Lock()
+
+
+def _recorded_encode(encode: Callable[..., Any]) -> Callable[..., Any]:
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        with Stopwatch() as watch:
+            output = encode(*args, **kwargs)
+        calls: list | None = getattr(_ENCODE_RUN, "calls", None)
+        if calls is not None:
+            calls.append((to_numpy(output.audio_codes[0]), watch.seconds))  # (codebooks, frames)
+        return output
+
+    return recorded
+
+
+@contextmanager
+def record_codec_encode(codec: Any) -> Iterator[list[tuple[np.ndarray, float]]]:
+    """While the block runs, the codes (codebooks × frames) and seconds of every `codec.encode` call made by this
+    thread: the reference recording as CSM's generate encodes it (Mimi), no second encoding. The wrapper is
+    installed once per loaded codec and passes calls of other threads straight through."""
+    with _ENCODE_INSTALL:
+        if not getattr(codec, "_ads_encode_recorder", False):
+            codec.encode = _recorded_encode(codec.encode)
+            codec._ads_encode_recorder = True
+    calls: list[tuple[np.ndarray, float]] = []
+    _ENCODE_RUN.calls = calls
+    try:
+        yield calls
+    finally:
+        _ENCODE_RUN.calls = None
+
+
+Trace = SpeechT5Trace | BarkTrace | VitsTrace | PiperTrace | CodecLmTrace
 
 
 # ---- the card -----------------------------------------------------------------------------------------------------
@@ -212,8 +274,25 @@ PIPER_NOTE = ("Piper runs this architecture exported to ONNX (onnxruntime) and r
               "espeak-ng turns the text into IPA first.")
 
 
+CODEC_LM_CARDS = {
+    "csm": ("Codec language model (CSM: Llama backbone + depth decoder over Mimi tokens)",
+            "Text and audio share one sequence: a 1B Llama backbone reads the conversation (each turn's text, then "
+            "its audio as Mimi codec frames, 12.5 per second) and predicts the first of 32 codebooks of the next "
+            "frame; a small depth decoder fills in the other 31. Given a recording and its transcript as an "
+            "earlier turn, it continues in that voice. Mimi turns the frames back into 24 kHz audio."),
+    "dia": ("Codec language model (Dia: encoder-decoder over DAC tokens)",
+            "An encoder reads the script's bytes ([S1]/[S2] mark speakers); a decoder writes 9 DAC codebooks per "
+            "frame (86 frames per second) with a delay pattern, codebook k lagging 8–15 frames behind the first, "
+            "under classifier-free guidance. A recording's DAC frames put first in the decoder (its transcript "
+            "first in the script) set the voice. DAC turns the frames back into 44.1 kHz audio."),
+}
+
+
 def card(family: str, model: Any, model_id: str, engine: str) -> str:
     """The architecture card of the loaded model (markdown)."""
+    if family in CODEC_LM_CARDS:
+        title, body = CODEC_LM_CARDS[family]
+        return f"**{title}** — `{model_id}`  \n{body}  \n*Size:* {format_count(parameter_count(model))}."
     text = architecture_card(family, model, model_id)
     return f"{text}  \n{PIPER_NOTE}" if engine == "piper" else text
 

@@ -15,6 +15,8 @@ from shared.inside import InsideView, gallery_value
 from shared.tts.capture import (
     BARK_STAGES,
     BarkTrace,
+    CodecLmPart,
+    CodecLmTrace,
     PiperTrace,
     SpeechT5Part,
     SpeechT5Trace,
@@ -247,10 +249,106 @@ def piper_views(trace: PiperTrace) -> list[InsideView]:
     return views
 
 
+MAX_GRID_FRAMES = 1500  # codec frames drawn in the token grid (the rest are summarised in the caption)
+
+
+def codec_lm_views(trace: CodecLmTrace) -> list[InsideView]:
+    """The codebook token grid of the first part (the reference's tokens, then the generated ones) and the time
+    of each stage (none when nothing was generated)."""
+    parts = [part for part in trace.parts if part.generated.size or part.prompt.size]
+    if not parts:
+        return []
+    return [_token_grid_view(trace, parts[0], len(parts)), _codec_stages_view(trace)]
+
+
+def _token_grid_view(trace: CodecLmTrace, part: CodecLmPart, count: int) -> InsideView:
+    prompt_frames, new_frames = part.prompt.shape[1], part.generated.shape[1]
+    grid = np.concatenate([part.prompt, part.generated], axis=1).astype(np.float32)[:, :MAX_GRID_FRAMES]
+    shown = np.ma.masked_where(grid >= trace.codebook_size, grid)  # Dia's bos/pad/eos ids are not audio codes
+    fig = new_figure((10, 3.4))
+    ax = fig.add_subplot()
+    ax.imshow(shown, aspect="auto", origin="upper", cmap="viridis", interpolation="nearest",
+              vmin=0, vmax=trace.codebook_size - 1, extent=(0, grid.shape[1] / trace.frame_rate, grid.shape[0], 0))
+    label = {"ha": "center", "va": "bottom", "fontsize": 9, "fontweight": "bold"}
+    if prompt_frames:
+        boundary = prompt_frames / trace.frame_rate
+        ax.axvline(boundary, color="red", lw=2.5)
+        ax.text(boundary / 2, -0.15, "your recording (prompt tokens)", color="#555555", **label)
+    ax.text((prompt_frames + new_frames / 2) / trace.frame_rate, -0.15, "generated", color="red", **label)
+    ax.set_yticks(np.arange(grid.shape[0]) + 0.5, [str(row) for row in range(grid.shape[0])], fontsize=7)
+    ax.set(xlabel="seconds of audio", ylabel=f"codebook (of {grid.shape[0]})")
+    ax.set_title(f"{trace.family.upper()}: {trace.codec} codec tokens, codebooks × frames (colour = code id)", pad=16)
+    image = to_rgb(fig)
+    per_second = grid.shape[0] * trace.frame_rate
+    prompt_words = (f"The first {prompt_frames} frames ({prompt_frames / trace.frame_rate:.1f} s, left of the "
+                    "red line) are your recording as the codec heard it; the model read them and their "
+                    "transcript, then continued the sequence" if prompt_frames else
+                    "There was no recording, so the model started from its text alone")
+    more = f" Part 1 of {count} is drawn." if count > 1 else ""
+    cut = f" The first {MAX_GRID_FRAMES} frames are drawn." if prompt_frames + new_frames > MAX_GRID_FRAMES else ""
+    return InsideView(
+        "Codec token grid", image,
+        f"This is the Vall-E idea: speech as a grid of discrete codec tokens, {grid.shape[0]} codebooks × "
+        f"{trace.frame_rate:.1f} frames per second = {per_second:,.0f} tokens per second of audio. {prompt_words}: "
+        f"{new_frames} new frames ({new_frames / trace.frame_rate:.1f} s). Codebook 0 (top) carries the most, the "
+        f"later ones add detail.{more}{cut}")
+
+
+def _codec_stages_view(trace: CodecLmTrace) -> InsideView:
+    names = list(trace.stages)
+    seconds = [trace.stages[name] for name in names]
+    fig = new_figure((10, 2.2))
+    ax = fig.add_subplot()
+    rows = np.arange(len(names))[::-1]
+    ax.barh(rows, seconds, color=["#ff7f0e", "#1f77b4", "#2ca02c"][:len(names)])
+    for row, value in zip(rows, seconds, strict=True):
+        ax.text(value, row, f" {value:.2f} s", va="center", fontsize=8)
+    ax.set_yticks(rows, names, fontsize=8)
+    ax.set(xlabel="seconds", title=f"{trace.family.upper()}: time per stage", xlim=(0, max([*seconds, 1e-3]) * 1.3))
+    image = to_rgb(fig)
+    frames = sum(part.generated.shape[1] for part in trace.parts)
+    slowest = max(names, key=lambda name: trace.stages[name]) if names else ""
+    generate_s = trace.stages.get("generate tokens", 0.0)
+    rate = f", {frames / generate_s:.1f} frames per second of compute" if generate_s > 0 else ""
+    return InsideView(
+        "Time per stage", image,
+        f"{trace.codec} encoded the recording into tokens, the model wrote {frames} frames{rate}, and {trace.codec} "
+        f"decoded them into audio. The slowest stage was “{slowest}”: writing tokens one frame at a time is what "
+        "makes codec LMs slow on a CPU.")
+
+
+def xvector_view(trace: SpeechT5Trace) -> list[InsideView]:
+    """The recording's 512-d x-vector next to the nearest CMU ARCTIC preset's (none without a recorded voice)."""
+    if trace.xvector is None:
+        return []
+    fig = new_figure((10, 2.6))
+    ax = fig.add_subplot()
+    dims = np.arange(len(trace.xvector))
+    ax.plot(dims, trace.xvector, lw=0.9, label="your recording")
+    if trace.nearest_preset is not None:
+        name, preset = trace.nearest_preset
+        cosine = float(np.dot(trace.xvector, preset) / max(np.linalg.norm(trace.xvector) * np.linalg.norm(preset),
+                                                           1e-8))
+        ax.plot(dims, preset, lw=0.9, alpha=0.8, label=f"nearest preset: {name}")
+        tail = (f"The nearest CMU ARCTIC preset is ‘{name}’ (cosine {cosine:.2f}): SpeechT5 now speaks with a voice "
+                "vector it never saw in training, so it lands between the voices it knows.")
+    else:
+        tail = ("The CMU ARCTIC presets (a hub dataset) are unavailable here, so the nearest preset cannot be "
+                "shown.")
+    ax.set(xlabel="dimension", ylabel="value", title="SpeechT5's speaker input: the recording's x-vector (512-d)")
+    ax.legend(loc="upper right", fontsize=8)
+    ax.grid(alpha=0.3)
+    return [InsideView("Your voice as an x-vector", to_rgb(fig),
+                       "speechbrain's x-vector model (the one that made SpeechT5's presets) turned the recording into "
+                       f"512 numbers; SpeechT5's decoder reads them at every step. {tail}")]
+
+
 def inside_views(trace: Trace | None) -> list[InsideView]:
     """The pictures for one synthesis run's trace (none when there is nothing to show)."""
     if isinstance(trace, SpeechT5Trace):
-        return speecht5_views(trace)
+        return xvector_view(trace) + speecht5_views(trace)
+    if isinstance(trace, CodecLmTrace):
+        return codec_lm_views(trace)
     if isinstance(trace, BarkTrace):
         return bark_views(trace)
     if isinstance(trace, VitsTrace):

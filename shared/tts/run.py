@@ -21,11 +21,12 @@ import numpy as np
 from shared.audio.intake import load_audio
 from shared.errors import UserError
 from shared.models.loader import LoadedModel, ModelLoader, get_loader
-from shared.models.registry import TTS, UnknownModelError, require_task
+from shared.models.registry import TTS, UnknownModelError, models_for, require_task
 from shared.outputs.text_metrics import wer
 from shared.progress import Progress, RealTimeFactor, Stopwatch, no_progress
 from shared.transcribe.run import TranscribeOptions, transcribe
-from shared.tts import capture, voices
+from shared.tts import capture, codec_lm, voices
+from shared.tts.reference import VoiceReference, voice_similarity
 from shared.tts.text import MAX_CHARS, chunk_text, validate_text
 
 OFFLINE_VOICE = "offline:piper-en_US-joe-medium"
@@ -36,7 +37,7 @@ MAX_CHARS_STREAM = 10_000  # about 12 minutes of speech: pieces play as they com
 PAUSE_S = 0.25  # silence put between chunks
 # characters per generation: SpeechT5 reads at most 600 tokens (one per character) and its decoder 1876 frames;
 # Bark generates at most ~13 s per call; Piper and VITS have no hard limit, chunks bound memory and latency
-CHUNK_CHARS = {"piper": 500, "speecht5": 300, "bark": 180, "vits": 400}
+CHUNK_CHARS = {"piper": 500, "speecht5": 300, "bark": 180, "vits": 400, "csm": 200, "dia": 200}
 
 
 # ---- models -------------------------------------------------------------------------------------------------------
@@ -170,9 +171,25 @@ def _piper(voice: Any, chunks: list[str], voice_name: str, seed: int, progress: 
 
 
 def _speecht5(pipe: Any, chunks: list[str], voice_name: str, seed: int, progress: Progress) -> _Pieces:
+    return (yield from _speecht5_as(pipe, chunks, voices.speecht5_speaker(voice_name, seed), seed, progress))
+
+
+def _speecht5_clone(pipe: Any, chunks: list[str], reference: VoiceReference, seed: int, progress: Progress) -> _Pieces:
+    """SpeechT5 in the reference's voice: its x-vector (computed before the run) instead of a preset's."""
+    if reference.xvector is None:
+        raise ValueError("the reference's x-vector must be computed before SpeechT5 speaks in its voice")
+    speaker = voices.SpeakerChoice(reference.xvector, "your recording (its speechbrain x-vector)")
+    forward = yield from _speecht5_as(pipe, chunks, speaker, seed, progress)
+    if isinstance(forward.trace, capture.SpeechT5Trace):
+        forward.trace.xvector = reference.xvector
+        forward.trace.nearest_preset = voices.nearest_preset(reference.xvector)
+    return forward
+
+
+def _speecht5_as(pipe: Any, chunks: list[str], speaker: voices.SpeakerChoice, seed: int,
+                 progress: Progress) -> _Pieces:
     import torch
 
-    speaker = voices.speecht5_speaker(voice_name, seed)
     embedding = torch.from_numpy(speaker.embedding)[None].to(pipe.model.dtype)
     readable, skipped = _speecht5_readable(chunks, pipe.tokenizer.get_vocab())
     notes = ([speaker.fallback_note] if speaker.fallback_note else []) + skipped
@@ -286,8 +303,31 @@ def _vits(pipe: Any, chunks: list[str], voice_name: str, seed: int, progress: Pr
                     trace=trace)
 
 
+def _codec_lm(lm: codec_lm.CodecLm, chunks: list[str], reference: VoiceReference | None, seed: int,
+              progress: Progress) -> _Pieces:
+    """CSM or Dia, each chunk one generation continuing the reference (recording + transcript) when there is one."""
+    recording = reference.at(lm.sample_rate) if reference is not None else None
+    trace = codec_lm.new_trace(lm, reference.transcript if reference is not None else "")
+    _seed_torch(seed)
+    for chunk in _each_chunk(chunks, progress):
+        yield codec_lm.speak(lm, chunk, recording, trace.prompt_text, trace), lm.sample_rate
+    if reference is None:
+        return _Forward(f"the model's own voice, seed {seed}", trace=trace)
+    return _Forward(f"your recording ({reference.duration_s:.1f} s), seed {seed}", trace=trace)
+
+
+def _codec_lm_own_voice(lm: codec_lm.CodecLm, chunks: list[str], voice_name: str, seed: int,
+                        progress: Progress) -> _Pieces:
+    return (yield from _codec_lm(lm, chunks, None, seed, progress))
+
+
 _ENGINES: dict[str, Callable[[Any, list[str], str, int, Progress], _Pieces]] = {
-    "piper": _piper, "speecht5": _speecht5, "bark": _bark, "vits": _vits}
+    "piper": _piper, "speecht5": _speecht5, "bark": _bark, "vits": _vits, "csm": _codec_lm_own_voice,
+    "dia": _codec_lm_own_voice}
+# the engines that can speak in a recorded voice: (model, chunks, reference, seed, progress)
+_CLONERS: dict[str, Callable[[Any, list[str], VoiceReference, int, Progress], _Pieces]] = {
+    "csm": _codec_lm, "dia": _codec_lm, "speecht5": _speecht5_clone}
+CLONING_ENGINES = tuple(_CLONERS)
 
 
 # ---- postprocess --------------------------------------------------------------------------------------------------
@@ -347,12 +387,14 @@ def serving_device() -> str:
 
 def synthesize(text: str | None, model_id: str = OFFLINE_VOICE, voice: str = "", language: str = "", seed: int = 0,
                *, loader: ModelLoader | None = None, progress: Progress = no_progress,
-               max_chars: int = MAX_CHARS) -> Speech:
+               max_chars: int = MAX_CHARS, reference: VoiceReference | None = None) -> Speech:
     """Speak `text` (at most `max_chars` characters) with a TTS registry model. `voice`: a SpeechT5 speaker or Bark
     preset (others have one voice); `language`: for MMS, the ISO 639-3 code that picks facebook/mms-tts-<code>
     (from the registry only); `seed` (0 to 2**32 - 1) makes sampled voices repeatable. Returns the audio at the
-    model's sample rate (Hz) with its timings in seconds."""
-    request = _request(text, model_id, voice, language, seed, max_chars)
+    model's sample rate (Hz) with its timings in seconds. `reference`: a checked recording (shared.tts.reference)
+    whose voice a cloning engine (CSM, Dia, SpeechT5 with the reference's x-vector set) speaks in; `voice` is
+    then ignored."""
+    request = _request(text, model_id, voice, language, seed, max_chars, reference)
     last = collections.deque(_stream(request, loader or get_loader(), progress), maxlen=1).pop()
     if not isinstance(last, Speech):  # _stream ends with the Speech or raises
         raise TypeError(f"a synthesis stream ended with {type(last).__name__}")
@@ -377,15 +419,25 @@ class _Request:
     text: str  # cleaned
     voice: str
     seed: int
+    reference: VoiceReference | None = None  # the recorded voice to speak in (cloning engines only)
 
 
-def _request(text: str | None, model_id: str, voice: str, language: str, seed: Any, max_chars: int) -> _Request:
+def _request(text: str | None, model_id: str, voice: str, language: str, seed: Any, max_chars: int,
+             reference: VoiceReference | None = None) -> _Request:
     """The checked request, or a UserError saying what is wrong with it (before any model loads)."""
     model_id = resolve_model(model_id, language)
     engine = engine_of(model_id)
+    if reference is not None and engine not in _CLONERS:
+        raise UserError(f"{model_id} cannot speak in a recorded voice: choose one of {', '.join(clone_models())}.")
     cleaned = validate_text(text, min(max_chars, MAX_CHARS_BARK) if engine == "bark" else max_chars)
     seed = _valid_seed(seed)
-    return _Request(model_id, engine, cleaned, _valid_voice(engine, voice), seed)
+    voice = "reference" if reference is not None else _valid_voice(engine, voice)
+    return _Request(model_id, engine, cleaned, voice, seed, reference)
+
+
+def clone_models() -> list[str]:
+    """The TTS registry ids that can speak in a recorded voice (CSM, Dia, SpeechT5)."""
+    return [spec.id for spec in models_for(TTS) if ("piper" if spec.engine == "piper" else spec.family) in _CLONERS]
 
 
 @dataclass
@@ -426,7 +478,10 @@ def _stream(request: _Request, loader: ModelLoader, progress: Progress) -> Itera
         entry = loader.entry(request.model_id)
     made = _Made()
     with loader.use(request.model_id) as model:
-        engine = _ENGINES[request.engine](model, chunks, request.voice, request.seed, progress)
+        if request.reference is None:
+            engine = _ENGINES[request.engine](model, chunks, request.voice, request.seed, progress)
+        else:
+            engine = _CLONERS[request.engine](model, chunks, request.reference, request.seed, progress)
         forward = yield from _collect(engine, made)
         architecture = capture.card(entry.spec.family, model, request.model_id, request.engine)
         device, dtype = _device_dtype(entry, request.engine, model)
@@ -471,6 +526,8 @@ class Comparison:
     transcript: str = ""
     wer: float | None = None
     error: str = ""
+    similarity: float | None = None  # speaker similarity to the reference voice (compare with a reference only)
+    cloned: bool = False  # spoke in the reference's voice
 
 
 def round_trip(speech: Speech, asr_model: str = ASR_MODEL, *, loader: ModelLoader | None = None) -> tuple[str, float]:
@@ -481,28 +538,35 @@ def round_trip(speech: Speech, asr_model: str = ASR_MODEL, *, loader: ModelLoade
 
 
 def compare(text: str | None, models: list[str] | None, seed: int = 0, asr_model: str = ASR_MODEL, *,
-            loader: ModelLoader | None = None, progress: Progress = no_progress) -> list[Comparison]:
+            loader: ModelLoader | None = None, progress: Progress = no_progress,
+            reference: VoiceReference | None = None) -> list[Comparison]:
     """The same text (at most MAX_CHARS_COMPARE characters) through 2-4 models, each transcribed back. A model that
-    cannot speak this text gets its error in its row; the others still run."""
+    cannot speak this text gets its error in its row; the others still run. With a checked `reference` recording
+    (its x-vector set when SpeechT5 is compared), the models that can clone speak in its voice and every row gets
+    its output's speaker similarity to the reference (cosine of Resemblyzer voiceprints)."""
     models = list(dict.fromkeys(model for model in models or [] if model))
     if not 2 <= len(models) <= 4:
         raise UserError("Choose 2 to 4 models to compare.")
     for model in models:
         engine_of(model)
     validate_text(text, MAX_CHARS_COMPARE)
-    return [_compare_one(text, model, index, len(models), seed, asr_model, loader, progress)
+    loader = loader or get_loader()
+    return [_compare_one(text, model, index, len(models), seed, asr_model, loader, progress, reference)
             for index, model in enumerate(models)]
 
 
 def _compare_one(text: str | None, model: str, index: int, count: int, seed: int, asr_model: str,
-                 loader: ModelLoader | None, progress: Progress) -> Comparison:
+                 loader: ModelLoader, progress: Progress, reference: VoiceReference | None) -> Comparison:
     def step(fraction: float, desc: str) -> None:
         progress((index + 0.8 * fraction) / count, f"{model}: {desc}")
 
+    clone = reference if reference is not None and engine_of(model) in _CLONERS else None
     try:
-        speech = synthesize(text, model, seed=seed, loader=loader, progress=step, max_chars=MAX_CHARS_COMPARE)
+        speech = synthesize(text, model, seed=seed, loader=loader, progress=step, max_chars=MAX_CHARS_COMPARE,
+                            reference=clone)
     except UserError as exc:
         return Comparison(model, None, error=str(exc))
     progress((index + 0.85) / count, f"{model}: transcribing the output back ({asr_model})")
     heard, score = round_trip(speech, asr_model, loader=loader)
-    return Comparison(model, speech, heard, score)
+    similarity = voice_similarity(reference, speech.samples, speech.sample_rate, loader) if reference else None
+    return Comparison(model, speech, heard, score, similarity=similarity, cloned=clone is not None)

@@ -9,18 +9,20 @@ import io
 import numpy as np
 import soundfile as sf
 
+from shared import config
 from shared.audio.dsp import stft_power
 from shared.audio.plots import spectrogram_image
 from shared.models.registry import get_spec
 from shared.outputs.results import new_result_path
 from shared.progress import timing_line
 from shared.tts import voices
+from shared.tts.clone import ClonedSpeech
 from shared.tts.run import MAX_CHARS_BARK, Comparison, Speech, SpeechPiece, engine_of, measured_rtf, serving_device
 from shared.tts.text import SPEAKING_RATE_CPS
 
 BARK_RTF_GUESS = {"suno/bark-small": {"cpu": 10.0, "cuda": 1.0}, "suno/bark": {"cpu": 30.0, "cuda": 2.0}}
-COMPARE_HEADERS = ["model", "WER", "heard by ASR", "audio (s)", "synthesis (s)", "RTF", "device · dtype", "voice",
-                   "notes"]
+COMPARE_HEADERS = ["model", "WER", "speaker similarity", "heard by ASR", "audio (s)", "synthesis (s)", "RTF",
+                   "device · dtype", "voice", "notes"]
 
 
 def bark_estimate(model_id: str, text: str, device: str) -> str:
@@ -46,11 +48,38 @@ def model_notes(model_id: str, text: str = "") -> str:
                 + " Numbers and symbols are skipped: write them as words.")
     if engine == "bark":
         return _bark_notes(model_id, text, serving_device())
+    if engine in ("csm", "dia"):
+        return _codec_lm_notes(model_id)
     spec = get_spec(model_id)
     name = voices.mms_languages().get(spec.options.get("language", ""), "")
     return (f"MMS-TTS (VITS) for {name or model_id}: one voice per language, 16 kHz, licence CC-BY-NC 4.0. Type an "
             "ISO 639-3 code in the language box to switch language; non-Latin scripts are romanised with uroman "
             "where the model was trained on romanised text.")
+
+
+def _codec_lm_notes(model_id: str) -> str:
+    spec = get_spec(model_id)
+    gated = (" Gated: accept its conditions on the hub and set HF_TOKEN." if spec.gated else "")
+    return (f"{spec.title}: a codec language model (English). Here it speaks in a sampled voice of its own; the "
+            f"“Voice from a recording” tab makes it continue a recording's voice. Slow on CPU (it writes tokens frame "
+            f"by frame); about {spec.size_mb / 1000:.1f} GB in fp32.{gated}")
+
+
+def clone_notes(model_id: str) -> str:
+    """Markdown under the "Voice from a recording" model picker: how this model takes on a voice, and what it needs."""
+    spec = get_spec(model_id)
+    if engine_of(model_id) == "speecht5":
+        how = ("SpeechT5 reads a 512-d x-vector of the recording (speechbrain/spkrec-xvect-voxceleb, the model that "
+               "made its CMU ARCTIC presets): small and CPU-friendly, but only a rough likeness of the voice.")
+    else:
+        how = (f"{spec.title} reads the recording as codec tokens, with its transcript, and continues the token "
+               "sequence with your text: the voice, and often the recording's room and tone, carry over. Slow on "
+               "CPU (it writes tokens frame by frame).")
+    budget = config.current().memory_budget_mb
+    needs = (f" It needs about {spec.size_mb / 1000:.1f} GB in fp32: set ADS_MEMORY_BUDGET_MB above "
+             f"{spec.size_mb:.0f} (now {budget:.0f})." if spec.size_mb > budget else "")
+    gated = " Gated: accept its conditions on the hub and set HF_TOKEN." if spec.gated else ""
+    return how + needs + gated
 
 
 def _bark_notes(model_id: str, text: str, device: str) -> str:
@@ -99,10 +128,38 @@ def compare_rows(results: list[Comparison]) -> list[list]:
 def _compare_row(result: Comparison) -> list:
     speech = result.speech
     if speech is None:
-        return [result.model_id, None, "", None, None, None, "", "", result.error]
+        return [result.model_id, None, None, "", None, None, None, "", "", result.error]
     notes = list(speech.notes)
     if not speech.english:
         notes.insert(0, "not English: the English recogniser's WER says little here")
-    return [result.model_id, round(result.wer, 3) if result.wer is not None else None, result.transcript,
+    return [result.model_id, _round(result.wer), _round(result.similarity), result.transcript,
             round(speech.duration_s, 2), round(speech.compute_s, 2), round(speech.real_time_factor, 3),
             f"{speech.device} · {speech.dtype}", speech.voice, " · ".join(notes)]
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+SAME_VOICE_ABOVE = 0.75  # Resemblyzer cosine: two recordings of one voice usually score above this
+
+
+def similarity_words(similarity: float | None) -> str:
+    """The speaker similarity in words: the number and a plain reading of it."""
+    if similarity is None:
+        return "speaker similarity: — (too little sound in the output to tell whose voice it is)"
+    reading = "close to the reference voice" if similarity >= SAME_VOICE_ABOVE else "a different-sounding voice"
+    return f"speaker similarity **{similarity:.2f}** ({reading}; 1 = identical voiceprints)"
+
+
+def clone_markdown(result: ClonedSpeech) -> str:
+    """The cloned result's headline, its scores (speaker similarity and round-trip WER), the reference's transcript
+    and where it came from, then the usual timing line and notes."""
+    wer_text = (f"round-trip WER **{result.wer:.2f}** (heard: “{result.heard}”)" if result.wer is not None
+                else "round-trip WER: — (not English)")
+    source = "typed" if result.transcript_source == "typed" else f"heard by {result.transcript_source}"
+    reference = (f"Reference: {result.reference_s:.1f} s ({result.reference_speech_s:.1f} s of speech), transcript "
+                 f"({source}): “{result.reference_transcript}”. The recording was used for this request only and "
+                 "is not kept.")
+    return "\n\n".join([f"{similarity_words(result.similarity)} · {wer_text}", reference,
+                         info_markdown(result.speech)])

@@ -148,6 +148,18 @@ def speecht5_speaker(voice: str, seed: int, presets: XvectorPresets = XVECTORS) 
     return SpeakerChoice(loaded[voice], f"{voice} ({SPEECHT5_SPEAKERS[voice]}, mean CMU ARCTIC x-vector)")
 
 
+def nearest_preset(xvector: np.ndarray, presets: XvectorPresets = XVECTORS,
+                   wait_s: float = 0.5) -> tuple[str, np.ndarray] | None:
+    """The CMU ARCTIC preset whose x-vector is closest (cosine) to `xvector`: (speaker code, its x-vector), or None
+    when the presets are unavailable (offline)."""
+    loaded = presets.get(wait_s)
+    if not loaded:
+        return None
+    unit = xvector / max(float(np.linalg.norm(xvector)), 1e-8)
+    code = max(loaded, key=lambda speaker: float(np.dot(loaded[speaker], unit)))
+    return code, loaded[code]
+
+
 def speecht5_presets_status(wait_s: float = 0.5) -> str:
     loaded = XVECTORS.get(wait_s)
     if loaded is not None:

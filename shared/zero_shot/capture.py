@@ -1,7 +1,8 @@
-"""CLAP's two towers as the one Zero-shot run calls them: the label prompts' text embeddings (cached per model,
-device, dtype, template and labels in `TEXT_EMBEDDINGS`, so asking about the same labels again only runs the audio
-tower) and the audio embeddings of a batch of windows. Their cosine similarities are what the result keeps and the
-"Inside the model" view draws; `text_from_cache` records whether the text tower ran."""
+"""The two towers of a contrastive model (CLAP, or PE-Audio through its engine's `embed_text` / `embed_audio`) as the
+one Zero-shot run calls them: the label prompts' text embeddings (cached per model, device, dtype, template and
+labels in `TEXT_EMBEDDINGS`, so asking about the same labels again only runs the audio tower) and the audio
+embeddings of a batch of windows. Their similarities are what the result keeps and the "Inside the model" view
+draws; `text_from_cache` records whether the text tower ran."""
 
 from __future__ import annotations
 
@@ -51,7 +52,10 @@ TEXT_EMBEDDINGS = TextEmbeddingCache()
 
 
 def text_embeddings(pipe: Any, prompts: list[str]) -> np.ndarray:
-    """(prompts × dimensions): the text tower's projected, L2-normalised embedding of each prompt."""
+    """(prompts × dimensions): the text tower's projected embedding of each prompt (L2-normalised for CLAP; as the
+    model gives it for PE-Audio, whose engine object embeds its own)."""
+    if hasattr(pipe, "embed_text"):
+        return pipe.embed_text(prompts)
     import torch
 
     inputs = pipe.tokenizer(prompts, padding=True, truncation=True, return_tensors="pt").to(pipe.model.device)
@@ -73,6 +77,8 @@ def audio_batch(pipe: Any, sample_rate: int) -> Callable[[list[np.ndarray]], np.
     """The audio tower over a batch of windows (samples at `sample_rate` Hz) → (windows × dimensions). `is_longer`
     (the fused model's switch for its 4-view fusion input) is set from the real lengths: the feature extractor
     otherwise marks a random item "longer" when none is, and results would change from call to call."""
+    if hasattr(pipe, "embed_audio"):  # PE-Audio: any length, no fusion switch
+        return pipe.embed_audio
     import torch
 
     model, extractor = pipe.model, pipe.feature_extractor
@@ -85,3 +91,10 @@ def audio_batch(pipe: Any, sample_rate: int) -> Callable[[list[np.ndarray]], np.
             return model.get_audio_features(**inputs).pooler_output.float().cpu().numpy()
 
     return run
+
+
+def logit_scale(pipe: Any) -> float:
+    """The factor similarities are multiplied by before the softmax: CLAP's exp(logit_scale_a), or PE-Audio's own."""
+    if hasattr(pipe, "logit_scale"):
+        return float(pipe.logit_scale)
+    return float(pipe.model.logit_scale_a.detach().exp().float().cpu())

@@ -1,4 +1,4 @@
-""""Inside the model" for the Zero-shot tab (CLAP): the labels × windows matrix of cosine similarities between the
+""""Inside the model" for the Zero-shot tab (CLAP, PE-Audio): the labels × windows matrix of similarities between the
 audio and text embeddings, drawn from what the run already holds (the result is its own recording), never from a
 second forward pass. No Gradio here."""
 
@@ -57,8 +57,8 @@ def _similarity_caption(result: ZeroShotResult, low: float, high: float, marked:
                         audible: np.ndarray) -> str:
     labels = len(result.labels)
     marks = f"; {marked} each window's closest label" if marked else ""
-    caption = (f"Each cell is the cosine similarity between one window's audio embedding and one label prompt's "
-               f"text embedding (brighter = closer; the colours span this run's {low:.3f} to {high:.3f}{marks}"
+    caption = (f"Each cell is the {result.similarity_name} between one window's audio embedding and one label "
+               f"prompt's text embedding (brighter = closer; the colours span this run's {low:.3f} to {high:.3f}{marks}"
                f"{'; grey = silent window' if not audible.all() else ''}). Times the logit scale "
                f"{result.logit_scale:.1f} and softmaxed over your "
                f"{labels} labels, these become the scores.")
@@ -99,7 +99,7 @@ def similarity_view(result: ZeroShotResult) -> InsideView:
         if labels <= MAX_ANNOTATED_CELLS:
             _annotate(whole, column, np.array([0.5]), low, high, bold_rows=np.array([int(np.argmax(clip))]))
     whole.set(xlim=(0, 1), xticks=[], xlabel="whole clip")
-    fig.colorbar(mesh, ax=[main, whole], pad=0.01, label="cosine similarity")
+    fig.colorbar(mesh, ax=[main, whole], pad=0.01, label=result.similarity_name)
     caption = _similarity_caption(result, low, high, marked, closest, audible)
     return InsideView("Audio × text similarity", to_rgb(fig), caption)
 

@@ -44,7 +44,13 @@ from shared.inside import architecture_card
 from shared.models.loader import ModelLoader, get_loader
 from shared.models.registry import ZERO_SHOT, require_task
 from shared.progress import Progress, Stopwatch, no_progress
-from shared.zero_shot.capture import TEXT_EMBEDDINGS, TextEmbeddingCache, audio_batch, cached_text_embeddings
+from shared.zero_shot.capture import (
+    TEXT_EMBEDDINGS,
+    TextEmbeddingCache,
+    audio_batch,
+    cached_text_embeddings,
+    logit_scale,
+)
 
 SAMPLE_RATE = 48_000  # CLAP's feature extractors; other rates are resampled to the model's own
 DEFAULT_TEMPLATE = "This is a sound of {}."
@@ -53,6 +59,10 @@ MAX_LABELS = 50
 MAX_LABEL_CHARS = 100
 MAX_TEMPLATE_CHARS = 200
 MAX_INPUT_CHARS = 10_000
+WHOLE_CLIP_MAX_S = 30.0  # a model that takes any length (PE-Audio) embeds clips up to this long whole (s)
+PE_AUDIO_NOTE = ("PE-Audio scores are the model's own logits: its projected audio and text embeddings' dot product "
+                 "times its logit scale (the 'similarity' values are those dot products, not cosines), softmaxed over "
+                 "your labels")
 _SEPARATORS = re.compile(r"[,\n\r]+")
 
 
@@ -118,6 +128,11 @@ class ZeroShotResult(WindowScores):
     logit_scale: float
     text_from_cache: bool
 
+    @property
+    def similarity_name(self) -> str:
+        """What `clip_similarity` / `window_similarity` hold: CLAP's cosine similarity, or PE-Audio's own product."""
+        return "audio · text product" if self.family == "pe-audio" else "cosine similarity"
+
     def to_json(self) -> dict[str, Any]:
         """Everything, per label (scores and cosine similarities), as the JSON download writes it."""
         def per_label(values: np.ndarray | None) -> dict[str, float] | None:
@@ -171,7 +186,7 @@ def _embed_audio(pipe: Any, clip: AudioClip, window_s: float, hop_s: float, dime
     samples = resample(clip.samples, clip.sample_rate, rate)
     plan = WindowPlan.over(samples, rate, window_s, hop_s, input_seconds(extractor))
     items = plan.audible_samples(samples)
-    whole_clip = len(samples) <= extractor.nb_max_samples
+    whole_clip = len(samples) <= (input_seconds(extractor) or WHOLE_CLIP_MAX_S) * rate
     if whole_clip and len(plan.windows) > 1:  # a single window already is the whole clip
         items.append(samples)
     audio = batched_forward(items, BATCH_SIZE, True, audio_batch(pipe, rate), progress,
@@ -207,14 +222,17 @@ def zero_shot(clip: AudioClip, model_id: str, labels: str | list[str], template:
             key = (model_id, entry.placement.device, entry.placement.dtype, template, tuple(labels))
             text, cached = cached_text_embeddings(pipe, prompts, key, text_cache)
             embedded = _embed_audio(pipe, clip, window_s, hop_s, text.shape[1], progress)
-            logit_scale = float(pipe.model.logit_scale_a.detach().exp().float().cpu())
+            scale = logit_scale(pipe)
         card = architecture_card(spec.family, pipe.model, model_id)
     window_similarity, clip_similarity, method = embedded.similarities(text)
     # row by row, so the silent windows' NaN rows stay NaN
-    return ZeroShotResult(
+    result = ZeroShotResult(
         model_id=model_id, labels=labels, template=template, prompts=prompts,
-        clip_scores=None if clip_similarity is None else softmax(logit_scale * clip_similarity),
-        clip_similarity=clip_similarity, clip_method=method, window_scores=softmax(logit_scale * window_similarity),
-        window_similarity=window_similarity, logit_scale=logit_scale, text_from_cache=cached,
+        clip_scores=None if clip_similarity is None else softmax(scale * clip_similarity),
+        clip_similarity=clip_similarity, clip_method=method, window_scores=softmax(scale * window_similarity),
+        window_similarity=window_similarity, logit_scale=scale, text_from_cache=cached,
         **embedded.plan.fields(), device=entry.placement.device, dtype=entry.placement.dtype,
         audio_s=clip.duration_s, compute_s=compute.seconds, load_s=load.seconds, family=spec.family, card=card)
+    if spec.family == "pe-audio":
+        result.notes.append(PE_AUDIO_NOTE)
+    return result

@@ -23,7 +23,7 @@ def info_markdown(result: ZeroShotResult) -> str:
                      "scored.")
     else:
         source = "from the cache" if result.text_from_cache else "computed (cached for next time)"
-        lines.append(f"Scores: softmax over your {len(result.labels)} labels of cosine similarity × "
+        lines.append(f"Scores: softmax over your {len(result.labels)} labels of {result.similarity_name} × "
                      f"{result.logit_scale:.1f} (the model's logit scale). Clip scores from {result.clip_method}; "
                      f"{windows_phrase(result.windows, result.window_s, result.hop_s)}. "
                      f"Label text embeddings: {source}.")
@@ -34,7 +34,7 @@ def info_markdown(result: ZeroShotResult) -> str:
 def zero_shot_timeline_image(result: ZeroShotResult) -> np.ndarray:
     """The tab's label × window picture: every label's probability in every window."""
     title = (f"Label × window scores — {result.window_s:g} s windows every {result.hop_s:g} s · {result.model_id}\n"
-             "softmax over your labels of CLAP's scaled cosine similarity")
+             f"softmax over your labels of the scaled {result.similarity_name}")
     rows = [] if result.silent else list(range(len(result.labels)))
     return timeline_image(result.window_scores, result.labels, result.windows, result.audio_s, rows, title,
                           colorbar_label="probability", vmax=None)

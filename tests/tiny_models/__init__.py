@@ -42,9 +42,11 @@ def builders() -> dict[str, Builder]:
 
 def real_weight_builders() -> dict[str, Builder]:
     """Repos built from real weights that pip packages ship, instead of random ones (by repo id)."""
+    from tests.tiny_models import asr_models
     from tests.tiny_models.ct2_whisper import WHISPER_TINY_EN_REPO, build_whisper_tiny_en
 
-    return {WHISPER_TINY_EN_REPO: lambda spec, work: {spec.id: build_whisper_tiny_en(work)}}
+    return {WHISPER_TINY_EN_REPO: lambda spec, work: {spec.id: build_whisper_tiny_en(work)},
+            **asr_models.real_weight_builders()}
 
 
 def build_all(hf_home: Path, specs: Iterable[ModelSpec] | None = None, verbose: bool = False) -> list[str]:

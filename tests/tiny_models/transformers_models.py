@@ -142,7 +142,8 @@ def _byte_level_bpe(vocab_size: int = 400) -> tuple[dict[str, int], list[tuple[s
 # Whisper
 # ---------------------------------------------------------------------------------------------------------------
 
-WHISPER_V3 = ("openai/whisper-large-v3-turbo", "distil-whisper/distil-large-v3")  # 128 mel bins, 100 languages
+WHISPER_V3 = ("openai/whisper-large-v3-turbo", "distil-whisper/distil-large-v3",
+              "distil-whisper/distil-large-v3.5")  # 128 mel bins, 100 languages
 WHISPER_TEXT = " Hello from a tiny test model."
 
 

@@ -1,0 +1,283 @@
+"""Per-request overhead of the app: every tab's main API event through `gradio_client` against a launched app, vs
+the engine alone called in this process on the same input, in one script run.
+
+    HF_HOME=<tiny cache> .venv/bin/python bench/bench_app_overhead.py [--repeats 5] [--clip-s 30] [--root DIR]
+        [--label after] [--tabs transcribe diarize ...]
+    .venv/bin/python bench/bench_app_overhead.py --vad        # Silero VAD: JIT vs ONNX per window vs sequence ONNX
+    .venv/bin/python bench/bench_app_overhead.py --pictures   # drawing: new figures vs pooled ones
+
+Each tab uses its CPU default model: Transcribe `offline:whisper-tiny.en` (engine: faster-whisper's
+`WhisperModel.transcribe`, same options: beam 1, no previous-text conditioning, no VAD filter), Diarize
+`offline:diarizer` (engine: the diarizer object called on the samples), TTS `offline:piper-en_US-joe-medium`
+(engine: `PiperVoice.synthesize` per sentence), Visualize (no model: engine = the same analysis and five pictures
+drawn in this process). Classify and Zero-shot have no offline model: they use the tiny random AST / CLAP of a tiny
+HF home (`python -m tests.tiny_models --out DIR`, then HF_HOME=DIR), and their engine is the tab's own task function
+(`shared.classify.run.classify`, `shared.zero_shot.run.zero_shot`: the same sliding-window forward passes, nothing
+drawn), since a single pipeline call would not do the tab's work; with tiny models their engine time is small, so
+their ratio mostly measures the app's fixed cost and pictures.
+
+The app answers with its API defaults, "Inside the model" pictures included; each tab with pictures is also
+timed with `inside=False` (text only). `--root` measures another checkout
+(e.g. an export of an older commit: its app and its `shared` package); both processes get the same environment.
+Medians over `--repeats` interleaved runs after one warm-up each; OMP_NUM_THREADS=1 unless set.
+Results: bench/results/app_overhead_<label>_<clip>s.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+# one OpenMP thread in this process and in the app (inherited): on a shared 2-core machine oversubscribed OpenMP
+# spin-waits made CTranslate2 in the app 8x slower than the same call here (see tests/conftest.py)
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the engines here load from HF_HOME as the app does (it is offline too)
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+SENTENCES = (  # about 30 s of Piper speech
+    "The quick brown fox jumps over the lazy dog.",
+    "Speech recognition is easier than you think.",
+    "Please call Stella and ask her to bring these things with her from the store.",
+    "Six spoons of fresh snow peas, five thick slabs of blue cheese, and maybe a snack for her brother Bob.",
+    "We also need a small plastic snake and a big toy frog for the kids.",
+    "She can scoop these things into three red bags, and we will go meet her Wednesday at the train station.",
+    "The weather today is sunny with a light breeze from the west.",
+)
+ZERO_SHOT_LABELS = "a dog barking, music, a siren, speech"
+Timed = Callable[[], Any]
+
+
+def median_times(calls: dict[str, Timed], repeats: int) -> dict[str, list[float]]:
+    """Each call once to warm up, then `repeats` interleaved rounds; seconds per call and round."""
+    for call in calls.values():
+        call()
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(repeats):
+        for name, call in calls.items():
+            start = time.perf_counter()
+            call()
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
+def clip_file(seconds: float, folder: Path) -> Path:
+    """pyannote's 30 s two-speaker sample (16 kHz), tiled or cut to `seconds`, as a wav file."""
+    import numpy as np
+    import soundfile as sf
+
+    from tests.speech_data import sample_wav
+
+    samples, rate = sf.read(sample_wav(), dtype="float32")
+    tiled = np.tile(samples, int(np.ceil(seconds * rate / len(samples))))[: int(seconds * rate)]
+    path = folder / f"speech_{seconds:g}s.wav"
+    sf.write(path, tiled, rate)
+    return path
+
+
+@contextmanager
+def launched_app(root: Path, log_name: str) -> Iterator[str]:
+    """`python app.py` of the checkout `root` on a free port, offline, with this process's environment; yields its
+    URL and stops it on exit. Its output goes to artifacts/<log_name>."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    (ROOT / "artifacts").mkdir(exist_ok=True)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+    with open(ROOT / "artifacts" / log_name, "w") as log:
+        process = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=root, env=env, stdout=log,
+                                   stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 180
+        while not _answers(url):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the app did not start: see artifacts/{log_name}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def engines(clip: Path) -> dict[str, tuple[str, dict, Timed]]:
+    """tab → (api_name, app keyword arguments, the engine alone on the same input)."""
+    from shared.audio.intake import load_audio
+    from shared.models.device import Placement
+    from shared.models.loader import ModelLoader
+
+    loader = ModelLoader(budget_mb=100_000, placement=Placement("cpu", "float32"))
+    speech = load_audio(clip, 16_000).samples
+
+    def transcribe() -> Any:
+        model = loader.entry("offline:whisper-tiny.en").model
+        segments, _ = model.transcribe(speech, beam_size=1, word_timestamps=False, condition_on_previous_text=False,
+                                       vad_filter=False)
+        return [segment.text for segment in segments]
+
+    def diarize() -> Any:
+        return loader.entry("offline:diarizer").model(speech)
+
+    def tts() -> Any:
+        voice = loader.entry("offline:piper-en_US-joe-medium").model
+        return [chunk.audio_float_array for sentence in SENTENCES for chunk in voice.synthesize(sentence)]
+
+    def visualize() -> Any:
+        from shared.visualize.views import visualize_clip
+
+        return visualize_clip(load_audio(clip))
+
+    def classify() -> Any:  # the windowed forward passes the tab runs (2 s windows, 1 s hop), nothing drawn
+        from shared.classify.run import classify
+
+        return classify(load_audio(clip, 16_000), "MIT/ast-finetuned-audioset-10-10-0.4593", loader=loader)
+
+    def zero_shot() -> Any:  # the windowed audio passes + label embeddings (cached) the tab runs, nothing drawn
+        from shared.zero_shot.run import zero_shot
+
+        return zero_shot(load_audio(clip, 16_000), "laion/clap-htsat-unfused", ZERO_SHOT_LABELS, loader=loader)
+
+    return {
+        "Transcribe (offline:whisper-tiny.en)": ("/transcribe", {"model": "offline:whisper-tiny.en"}, transcribe),
+        "Diarize (offline:diarizer)": ("/diarize", {"model": "offline:diarizer"}, diarize),
+        "TTS (offline:piper-en_US-joe-medium)": ("/tts", {"model": "offline:piper-en_US-joe-medium"}, tts),
+        "Visualize": ("/visualize", {}, visualize),
+        "Classify (tiny random AST)": ("/classify", {"model": "MIT/ast-finetuned-audioset-10-10-0.4593"}, classify),
+        "Zero-shot (tiny random CLAP)": ("/zero_shot", {"labels": ZERO_SHOT_LABELS,
+                                                        "model": "laion/clap-htsat-unfused"}, zero_shot),
+    }
+
+
+def bench_tabs(root: Path, label: str, repeats: int, clip_s: float, only: list[str]) -> dict:
+    from gradio_client import Client, handle_file
+
+    results: dict[str, Any] = {"label": label, "root": str(root), "clip_s": clip_s, "repeats": repeats,
+                               "load_average": os.getloadavg(), "tabs": {}}
+    with tempfile.TemporaryDirectory() as folder, launched_app(root, f"bench_app_overhead_{label}.log") as url:
+        clip = clip_file(clip_s, Path(folder))
+        client = Client(url, verbose=False)
+        text = " ".join(SENTENCES)
+        for tab, (api_name, kwargs, engine) in engines(clip).items():
+            if only and not any(word.lower() in tab.lower() for word in only):
+                continue
+            first = text if api_name == "/tts" else handle_file(str(clip))
+
+            def app(api_name: str = api_name, first: Any = first, kwargs: dict = kwargs, **extra: Any) -> Any:
+                return client.predict(first, **kwargs, **extra, api_name=api_name)
+
+            calls = {"engine": engine, "app": app}
+            if api_name != "/visualize":  # its pictures are its answer; the others can skip theirs (inside=False)
+                calls["app, inside=False"] = functools.partial(app, inside=False)
+            times = median_times(calls, repeats)
+            medians = {name: statistics.median(runs) for name, runs in times.items()}
+            results["tabs"][tab] = {"median_s": medians, "runs": times,
+                                    "ratio": medians["app"] / medians["engine"],
+                                    "ratio_without_pictures": medians.get("app, inside=False", medians["app"])
+                                    / medians["engine"]}
+            print(f"{tab:38s} engine {medians['engine']:7.3f} s  app {medians['app']:7.3f} s "
+                  f"({results['tabs'][tab]['ratio']:5.2f}x)  without pictures "
+                  f"{results['tabs'][tab]['ratio_without_pictures']:5.2f}x", flush=True)
+    results["load_average_end"] = os.getloadavg()
+    return results
+
+
+def bench_vad(repeats: int) -> None:
+    """Silero VAD window probabilities on 30 s and 10 min of speech: the streaming JIT model window by window (what
+    the app used), the ONNX model window by window (what live transcription used), the sequence ONNX model."""
+    import numpy as np
+    import soundfile as sf
+    import torch
+    from silero_vad import load_silero_vad
+
+    from shared.models.vad import VadState, load_silero
+    from tests.speech_data import sample_wav
+
+    speech, _ = sf.read(sample_wav(), dtype="float32")
+    sequence, jit, onnx = load_silero(None, None, {}), load_silero_vad(onnx=False), load_silero_vad(onnx=True)  # type: ignore[arg-type]
+
+    def per_window(model: Any, samples: np.ndarray) -> np.ndarray:
+        model.reset_states()
+        audio = torch.from_numpy(np.pad(samples, (0, -len(samples) % 512)))
+        with torch.inference_mode():
+            return np.array([model(audio[i:i + 512], 16_000).item() for i in range(0, len(audio), 512)])
+
+    for name, samples in (("30 s", speech), ("10 min", np.tile(speech, 20))):
+        padded = np.pad(samples, (0, -len(samples) % 512))
+        calls = {"JIT per window": lambda s=samples: per_window(jit, s),
+                 "ONNX per window": lambda s=samples: per_window(onnx, s),
+                 "sequence ONNX, 64 windows per call": lambda p=padded: sequence.score(p, VadState())}
+        times = median_times(calls, repeats)
+        reference = calls["JIT per window"]()
+        for method, call in calls.items():
+            difference, seconds = float(np.abs(call() - reference).max()), statistics.median(times[method])
+            print(f"{name:7s} {method:36s} {seconds:7.3f} s   max |p - p_JIT| {difference:.1e}")
+
+
+def bench_pictures(repeats: int) -> None:
+    """Transcribe's inside pictures and Visualize's five pictures: new figures each time vs pooled figures."""
+    from shared.audio import plots
+    from shared.audio.intake import load_audio
+    from shared.transcribe import inside
+    from shared.transcribe.run import transcribe
+    from shared.visualize.views import visualize_clip
+    from tests.speech_data import sample_wav
+
+    clip = load_audio(sample_wav(), 16_000)
+    result = transcribe(clip, "offline:whisper-tiny.en", inside=True)
+    for name, draw in (("Transcribe inside views", lambda: inside.inside_views(result)),
+                       ("Visualize pictures", lambda: visualize_clip(clip))):
+        fresh = {"new figures": lambda draw=draw: (plots.empty_pool(), draw())}
+        pooled = {"pooled figures": draw}
+        times = {**median_times(fresh, repeats), **median_times(pooled, repeats)}
+        new_s, pooled_s = statistics.median(times["new figures"]), statistics.median(times["pooled figures"])
+        print(f"{name:26s} new figures {new_s:6.3f} s   pooled {pooled_s:6.3f} s   ratio {pooled_s / new_s:.2f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--root", type=Path, default=ROOT, help="checkout whose app and shared package to measure")
+    parser.add_argument("--label", default="after")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--clip-s", type=float, default=30.0)
+    parser.add_argument("--tabs", nargs="*", default=[], help="words of the tab names to run (default: all)")
+    parser.add_argument("--vad", action="store_true", help="only the Silero VAD comparison")
+    parser.add_argument("--pictures", action="store_true", help="only the picture drawing comparison")
+    args = parser.parse_args()
+    root = args.root.resolve()
+    sys.path.insert(0, str(root))
+    sys.path.insert(1, str(ROOT))
+    if args.vad or args.pictures:
+        (bench_vad if args.vad else bench_pictures)(args.repeats)
+        return
+    results = bench_tabs(root, args.label, args.repeats, args.clip_s, args.tabs)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"app_overhead_{args.label}_{args.clip_s:g}s.json"
+    out.write_text(json.dumps(results, indent=2))
+    print(f"written {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
