@@ -19,7 +19,9 @@ their ratio mostly measures the app's fixed cost and pictures.
 The app answers with its API defaults, "Inside the model" pictures included; each tab with pictures is also
 timed with `inside=False` (text only). `--root` measures another checkout
 (e.g. an export of an older commit: its app and its `shared` package); both processes get the same environment.
-Medians over `--repeats` interleaved runs after one warm-up each; OMP_NUM_THREADS=1 unless set.
+Medians over `--repeats` interleaved runs after one warm-up each; OMP_NUM_THREADS=1 unless set. Wall time and CPU
+time (this process + the app's, threads and children included) are both reported: on a machine shared with other
+jobs wall time swings with their load, CPU time much less.
 Results: bench/results/app_overhead_<label>_<clip>s.json.
 """
 
@@ -60,17 +62,29 @@ ZERO_SHOT_LABELS = "a dog barking, music, a siren, speech"
 Timed = Callable[[], Any]
 
 
-def median_times(calls: dict[str, Timed], repeats: int) -> dict[str, list[float]]:
-    """Each call once to warm up, then `repeats` interleaved rounds; seconds per call and round."""
+def median_times(calls: dict[str, Timed], repeats: int,
+                 cpu_clock: Callable[[], float] = time.process_time) -> dict[str, list[float]]:
+    """Each call once to warm up, then `repeats` interleaved rounds: wall seconds per call and round under the
+    call's name, and CPU seconds (`cpu_clock`) under "<name> cpu"."""
     for call in calls.values():
         call()
-    times: dict[str, list[float]] = {name: [] for name in calls}
+    times: dict[str, list[float]] = {key: [] for name in calls for key in (name, f"{name} cpu")}
     for _ in range(repeats):
         for name, call in calls.items():
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), cpu_clock()
             call()
             times[name].append(time.perf_counter() - start)
+            times[f"{name} cpu"].append(cpu_clock() - cpu_start)
     return times
+
+
+def cpu_of(pid: int) -> Callable[[], float]:
+    """A clock of the CPU seconds spent so far by this process and process `pid` (threads and waited-for children
+    included): robust to other jobs on a shared machine, unlike wall time."""
+    import psutil
+
+    app = psutil.Process(pid)
+    return lambda: time.process_time() + sum(app.cpu_times()[:4])
 
 
 def clip_file(seconds: float, folder: Path) -> Path:
@@ -88,9 +102,9 @@ def clip_file(seconds: float, folder: Path) -> Path:
 
 
 @contextmanager
-def launched_app(root: Path, log_name: str) -> Iterator[str]:
+def launched_app(root: Path, log_name: str) -> Iterator[tuple[str, int]]:
     """`python app.py` of the checkout `root` on a free port, offline, with this process's environment; yields its
-    URL and stops it on exit. Its output goes to artifacts/<log_name>."""
+    URL and process id and stops it on exit. Its output goes to artifacts/<log_name>."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -106,7 +120,7 @@ def launched_app(root: Path, log_name: str) -> Iterator[str]:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the app did not start: see artifacts/{log_name}")
             time.sleep(0.5)
-        yield url
+        yield url, process.pid
     finally:
         process.terminate()
         try:
@@ -176,7 +190,8 @@ def bench_tabs(root: Path, label: str, repeats: int, clip_s: float, only: list[s
 
     results: dict[str, Any] = {"label": label, "root": str(root), "clip_s": clip_s, "repeats": repeats,
                                "load_average": os.getloadavg(), "tabs": {}}
-    with tempfile.TemporaryDirectory() as folder, launched_app(root, f"bench_app_overhead_{label}.log") as url:
+    with tempfile.TemporaryDirectory() as folder, launched_app(root, f"bench_app_overhead_{label}.log") as (
+            url, pid):
         clip = clip_file(clip_s, Path(folder))
         client = Client(url, verbose=False)
         text = " ".join(SENTENCES)
@@ -191,15 +206,19 @@ def bench_tabs(root: Path, label: str, repeats: int, clip_s: float, only: list[s
             calls = {"engine": engine, "app": app}
             if api_name != "/visualize":  # its pictures are its answer; the others can skip theirs (inside=False)
                 calls["app, inside=False"] = functools.partial(app, inside=False)
-            times = median_times(calls, repeats)
+            times = median_times(calls, repeats, cpu_of(pid))
             medians = {name: statistics.median(runs) for name, runs in times.items()}
-            results["tabs"][tab] = {"median_s": medians, "runs": times,
-                                    "ratio": medians["app"] / medians["engine"],
-                                    "ratio_without_pictures": medians.get("app, inside=False", medians["app"])
-                                    / medians["engine"]}
-            print(f"{tab:38s} engine {medians['engine']:7.3f} s  app {medians['app']:7.3f} s "
-                  f"({results['tabs'][tab]['ratio']:5.2f}x)  without pictures "
-                  f"{results['tabs'][tab]['ratio_without_pictures']:5.2f}x", flush=True)
+            without = "app, inside=False" if "app, inside=False" in calls else "app"
+            results["tabs"][tab] = {
+                "median_s": medians, "runs": times, "ratio": medians["app"] / medians["engine"],
+                "ratio_without_pictures": medians[without] / medians["engine"],
+                "cpu_ratio": medians["app cpu"] / medians["engine cpu"],
+                "cpu_ratio_without_pictures": medians[f"{without} cpu"] / medians["engine cpu"]}
+            row = results["tabs"][tab]
+            print(f"{tab:38s} wall: engine {medians['engine']:6.2f} s app {medians['app']:6.2f} s "
+                  f"{row['ratio']:5.2f}x (no pictures {row['ratio_without_pictures']:5.2f}x) | CPU: engine "
+                  f"{medians['engine cpu']:6.2f} s app {medians['app cpu']:6.2f} s {row['cpu_ratio']:5.2f}x "
+                  f"(no pictures {row['cpu_ratio_without_pictures']:5.2f}x)", flush=True)
     results["load_average_end"] = os.getloadavg()
     return results
 

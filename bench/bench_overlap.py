@@ -1,6 +1,7 @@
 """The built-in diarizer on overlapped speech, before vs after the overlap-aware changes, in one run.
 
-    python bench/bench_overlap.py [--before 50d4be0] [--minutes 10] [--out bench/results/overlap.txt]
+    python bench/bench_overlap.py [--before 50d4be0] [--minutes 10] [--repeats 2] [--skip-quality]
+                                  [--out bench/results/overlap.txt]
 
 "before" is shared/diarize/offline.py as it was at the `--before` commit (read with `git show`, loaded as a module
 of its own); "after" is the working tree's. Both get the same Silero VAD speech regions and run on CPU.
@@ -8,7 +9,8 @@ of its own); "after" is the working tree's. Both get the same Silero VAD speech 
    overlaps, on tests/overlap_speech.py's conversations (real voices mixed with known overlaps, 10-30 % of speech)
    with the count found automatically and with the true count given; totals are pooled seconds over the set.
 2. The same on pyannote's sample.wav.
-3. Real-time factor on bench_diarize.py's 10-minute conversation (automatic count; VAD excluded, run once first).
+3. Real-time factor on bench_diarize.py's 10-minute conversation (automatic count; VAD excluded): before and
+   after interleaved `--repeats` times, the fastest of each (the machine may be shared).
 """
 
 from __future__ import annotations
@@ -24,8 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from shared.audio.intake import load_audio
 from shared.diarize import offline, rttm, scoring
@@ -34,6 +35,7 @@ from shared.models.device import Placement
 from shared.models.registry import get_spec
 from shared.progress import Stopwatch
 
+ROOT = Path(__file__).resolve().parent.parent
 RATE = 16_000
 BEFORE = "50d4be0"  # the last commit before the overlap-aware diarizer
 
@@ -128,28 +130,33 @@ def quality(diarizers: dict[str, Callable[..., list]], say: Callable[[str], None
             say(alone.row(f"{version} sample.wav"))
 
 
-def speed(diarizers: dict[str, Callable[..., list]], minutes: float, say: Callable[[str], None]) -> None:
+def speed(diarizers: dict[str, Callable[..., list]], minutes: float, repeats: int, say: Callable[[str], None]) -> None:
     from bench_diarize import conversation
 
     clip, reference = conversation(minutes)
     speech = offline.silero_speech(clip.samples)
     say(f"\n== {clip.duration_s / 60:.1f}-minute conversation ({len({t.speaker for t in reference})} speakers), "
         f"CPU, VAD excluded ==")
-    seconds = {}
-    for version, diarizer in diarizers.items():
-        with Stopwatch() as watch:
-            raw = diarizer(clip.samples, speech=speech)
-        seconds[version] = watch.seconds
-        evaluation = scoring.evaluate(reference, [rttm.Turn(*t) for t in raw], clip.duration_s, collar_s=0.25)
-        say(f"{version:7s} {watch.seconds:6.1f} s  RTF {watch.seconds / clip.duration_s:.4f}  DER {evaluation.der:.1%}"
-            f"  speakers {len({t[2] for t in raw})}")
-    say(f"ratio after / before: {seconds['after'] / seconds['before']:.2f}x")
+    seconds: dict[str, list[float]] = {version: [] for version in diarizers}
+    for _ in range(repeats):
+        for version, diarizer in diarizers.items():
+            with Stopwatch() as watch:
+                raw = diarizer(clip.samples, speech=speech)
+            seconds[version].append(watch.seconds)
+            evaluation = scoring.evaluate(reference, [rttm.Turn(*t) for t in raw], clip.duration_s, collar_s=0.25)
+            say(f"{version:7s} {watch.seconds:6.1f} s  RTF {watch.seconds / clip.duration_s:.4f}  "
+                f"DER {evaluation.der:.1%}  speakers {len({t[2] for t in raw})}")
+    best = {version: min(times) for version, times in seconds.items()}
+    say(f"fastest of {repeats}: before {best['before']:.1f} s, after {best['after']:.1f} s; "
+        f"ratio after / before: {best['after'] / best['before']:.2f}x")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--before", default=BEFORE, help="commit whose offline.py is the baseline")
     parser.add_argument("--minutes", type=float, default=10.0, help="length of the speed test file (0: skip it)")
+    parser.add_argument("--repeats", type=int, default=2, help="speed runs of each version, interleaved")
+    parser.add_argument("--skip-quality", action="store_true", help="only the speed test")
     parser.add_argument("--out", type=Path, help="also write the table here")
     args = parser.parse_args()
     lines: list[str] = []
@@ -161,9 +168,10 @@ def main() -> None:
     diarizers = {"before": load(module_at(args.before)), "after": load(offline)}
     say(f"before = {args.before}:shared/diarize/offline.py, after = working tree; DER collar 0.25 s; 'ovl-miss' = "
         "missed speech inside reference overlaps (no collar); 'count ok' = files with the true number of speakers")
-    quality(diarizers, say)
+    if not args.skip_quality:
+        quality(diarizers, say)
     if args.minutes > 0:
-        speed(diarizers, args.minutes, say)
+        speed(diarizers, args.minutes, args.repeats, say)
     if args.out:
         args.out.write_text("\n".join(lines) + "\n")
 

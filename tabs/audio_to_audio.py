@@ -100,6 +100,8 @@ def build_convert() -> None:
             run = gr.Button("Convert voice", variant="primary", elem_id="a2a-convert-run")
             gr.Examples([[path] for path in example_paths("speech_piper.wav", "speech_second_voice.wav")],
                         inputs=[audio])
+            gr.Examples([example_paths("speech_second_voice.wav", "speech_piper.wav")], inputs=[audio, target],
+                        label="Speech with a recording of the target voice")
         with gr.Column():
             audios, rest = result_widgets("a2a-convert", ["Converted (wav)", "Input (as the model heard it)"])
             section = inside_section("Convert a recording to see the mel spectrogram and the x-vectors.")
@@ -155,5 +157,5 @@ def build() -> None:
         build_convert()
     with gr.Tab("Enhance", elem_id="a2a-enhance"):
         build_enhance()
-    with gr.Tab("Separate speakers", elem_id="a2a-separate"):
+    with gr.Tab("Separate sources", elem_id="a2a-separate"):
         build_separate()

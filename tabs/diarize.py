@@ -273,8 +273,8 @@ def known_speakers_section() -> gr.JSON:
         gr.Markdown(f"Enrol each person from {ks.MIN_ENROL_S:g}–{ks.MAX_ENROL_S:g} s of them speaking alone (upload "
                     "or microphone). Diarizations then name a speaker when their voiceprint's cosine similarity to "
                     f"an enrolled voice reaches {ks.VERIFY_THRESHOLD:.2f} (the equal-error-rate point measured on "
-                    "real voices), else *unknown*. Enrolled voices stay in this page: never stored on the server, "
-                    "never shared.")
+                    "real voices), else *unknown*. The voiceprints stay in this page: the server keeps none and no "
+                    "other user sees them (an uploaded clip sits in Gradio's upload cache until its hourly clean-up).")
         with gr.Row():
             with gr.Column():
                 enrol_audio = audio_input("A clip of one person (5–30 s)")

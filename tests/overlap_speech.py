@@ -5,13 +5,15 @@ The voices: the two telephone speakers of pyannote's `sample.wav` (the stretches
 RTTM), the Piper voice (en_US-joe-medium, sentences synthesised deterministically) and the two film voices Gradio
 ships as media assets (`cate_blanch.mp3`, `heath_ledger.mp3`), one utterance per speech region. One recording per
 voice: a speaker's second recording (`cate_blanch_2.mp3`, another film) is 0.37 cosine distance from the first for
-Resemblyzer, further than the two telephone speakers are from each other; a conversation does not change rooms. Each conversation alternates utterances of its
-speakers; a seeded coin decides whether the next one starts after a pause or cuts into the previous one (never more
-than two voices at once), so 10-30 % of the speech is overlapped. Every utterance is set to the same speech level
-(±3 dB). The reference turns are each utterance's voiced spans (sample.wav: its own RTTM),
-shifted to where it was placed: exact by construction. The voiced spans of the single-voice recordings are Silero
-VAD's on each clean recording (as mixture corpora like LibriMix take theirs from the clean sources): the film clips
-carry background sound 20-30 dB under the voice, so frame energy would call all of it speech. Everything is deterministic.
+Resemblyzer, further than the two telephone speakers are from each other, and a conversation does not change rooms.
+
+Each conversation alternates utterances of its speakers; a seeded coin decides whether the next one starts after a
+pause or cuts into the previous one (never more than two voices at once), so 10-30 % of the speech is overlapped.
+Every utterance is set to the same speech level (±3 dB). The reference turns are each utterance's voiced spans,
+shifted to where it was placed: exact by construction. The voiced spans are sample.wav's own RTTM, and for the
+single-voice recordings Silero VAD's on the clean recording (as mixture corpora like LibriMix take theirs from the
+clean sources; the film clips carry background sound 20-30 dB under the voice, so frame energy would call all of it
+speech). Everything is deterministic.
 """
 
 from __future__ import annotations
@@ -87,12 +89,11 @@ def build_conversation(name: str, speakers: tuple[str, ...], seconds: float, see
     """Alternating utterances of `speakers` until `seconds`, with seeded pauses and overlaps (at most two voices at
     once), mixed at one level; the reference turns are the utterances' voiced spans where they were placed."""
     rng = np.random.default_rng(seed)
-    pools = {speaker: voice(speaker) for speaker in speakers}
     used = dict.fromkeys(speakers, 0)
     placed: list[tuple[float, str, Utterance]] = []
     speaker, cursor = speakers[0], EDGE_S
     while cursor < seconds - EDGE_S:
-        utterance = pools[speaker][used[speaker] % len(pools[speaker])]
+        utterance = _next_utterance(speaker, used[speaker])
         used[speaker] += 1
         start = _start_after(placed, cursor, rng)
         placed.append((start, speaker, utterance))
@@ -115,7 +116,7 @@ def _mix(placed: list[tuple[float, str, Utterance]], rng: np.random.Generator) -
     end = max(start + len(u.samples) / RATE for start, _, u in placed) + EDGE_S
     mixture = np.zeros(int(np.ceil(end * RATE)), np.float32)
     for start, _, utterance in placed:
-        first = int(round(start * RATE))
+        first = round(start * RATE)
         gain = 10 ** ((LEVEL_DBFS + rng.uniform(-GAIN_DB, GAIN_DB)) / 20) / _voiced_rms(utterance)
         mixture[first:first + len(utterance.samples)] += np.float32(gain) * utterance.samples
     return mixture
@@ -133,13 +134,26 @@ def _reference(placed: list[tuple[float, str, Utterance]]) -> list[rttm.Turn]:
 
 
 # ---- the voices ---------------------------------------------------------------------------------------------------
+def _next_utterance(speaker: str, index: int) -> Utterance:
+    """The voice's utterances in turn; Piper's are synthesised only when a conversation reaches them."""
+    if speaker == "piper":
+        return _piper_line(PIPER_LINES[index % len(PIPER_LINES)])
+    pool = voice(speaker)
+    return pool[index % len(pool)]
+
+
+@functools.cache
+def _piper_line(line: str) -> Utterance:
+    return _utterances(resample(*synthesize(line), RATE))[0]  # one speech region per line
+
+
 @functools.cache
 def voice(speaker: str) -> tuple[Utterance, ...]:
     """A voice's utterances: "speaker90"/"speaker91" (sample.wav), "piper", "cate", "heath"."""
     if speaker.startswith("speaker"):
         return _sample_wav_alone(speaker)
     if speaker == "piper":
-        return tuple(piece for line in PIPER_LINES for piece in _utterances(resample(*synthesize(line), RATE)))
+        return tuple(_piper_line(line) for line in PIPER_LINES)
     files = {"cate": ("cate_blanch.mp3",), "heath": ("heath_ledger.mp3",)}[speaker]
     return tuple(piece for name in files for piece in _utterances(load_audio(gradio_media(name), RATE).samples))
 
@@ -198,7 +212,7 @@ def speaker_counts(turns: list[rttm.Turn], duration_s: float, step_s: float = FR
     for speaker in {t.speaker for t in turns}:
         active = np.zeros(len(counts), bool)
         for turn in (t for t in turns if t.speaker == speaker):
-            active[int(round(turn.start / step_s)):int(round(turn.end / step_s))] = True
+            active[round(turn.start / step_s):round(turn.end / step_s)] = True
         counts += active
     return counts
 
@@ -209,7 +223,8 @@ def overlap_share(turns: list[rttm.Turn], duration_s: float) -> float:
     return float((counts >= 2).sum() / max((counts >= 1).sum(), 1))
 
 
-def missed_in_overlap(reference: list[rttm.Turn], hypothesis: list[rttm.Turn], duration_s: float) -> tuple[float, float]:
+def missed_in_overlap(reference: list[rttm.Turn], hypothesis: list[rttm.Turn],
+                      duration_s: float) -> tuple[float, float]:
     """(missed seconds, reference speaker-seconds) inside the reference's overlaps: where two voices speak and the
     hypothesis has fewer, the difference is missed (DER's missed detection, no collar, 10 ms frames)."""
     ref = speaker_counts(reference, duration_s)

@@ -204,7 +204,7 @@ def test_audio_to_audio_separation_in_the_browser(page) -> None:
     """Audio → audio: the Separate sub-tab's example mixture through the tiny SepFormer; two source players, the
     before/after spectrograms and the scores appear."""
     page.get_by_role("tab", name="Audio → audio", exact=True).click()
-    page.get_by_role("tab", name="Separate speakers", exact=True).click()
+    page.get_by_role("tab", name="Separate sources", exact=True).click()
     panel = page.locator("#a2a-separate")
     panel.locator("input[type=file]").first.set_input_files(str(EXAMPLES_DIR / "two_voices_mix_8k.wav"))
     page.wait_for_timeout(1000)

@@ -42,6 +42,13 @@ def loader(tiny_hf_home: Path) -> ModelLoader:
     return ModelLoader(budget_mb=100_000, placement=Placement("cpu", "float32"))
 
 
+def test_every_job_offers_its_default_model() -> None:
+    for task in registry.AUDIO_TO_AUDIO_TASKS:
+        assert a2a.DEFAULT_MODELS[task] in {spec.id for spec in registry.models_for(task)}, task
+    assert {spec.engine for spec in registry.MODELS if spec.task in registry.AUDIO_TO_AUDIO_TASKS} == {
+        "speechbrain", "speecht5-vc", "demucs"}
+
+
 # ---- the speechbrain engine ---------------------------------------------------------------------------------------
 def test_xvector_interface_gives_a_unit_512_vector(loader: ModelLoader) -> None:
     """The documented interface the voice-cloning TTS uses: use(XVECTOR_MODEL_ID).xvector(16 kHz samples)."""

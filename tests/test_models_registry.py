@@ -17,7 +17,7 @@ def test_every_task_has_models_and_an_offline_default_where_promised() -> None:
 
 def test_gated_and_licence_fields() -> None:
     gated = {spec.id for spec in registry.MODELS if spec.gated}
-    assert gated == {"pyannote/speaker-diarization-community-1", "pyannote/speaker-diarization-3.1"}
+    assert gated == {"pyannote/speaker-diarization-community-1", "pyannote/speaker-diarization-3.1", "sesame/csm-1b"}
     assert all(spec.license and spec.size_mb > 0 for spec in registry.MODELS)
 
 

@@ -164,6 +164,26 @@ def test_align_words_times_each_word_across_windows(spelling_loader: ModelLoader
     assert alignment.trellis is not None and alignment.trellis.log_probs.shape[1] == 750
 
 
+def test_ten_minutes_end_to_end_in_bounded_memory(spelling_loader: ModelLoader) -> None:
+    """align_words over 10 minutes: 20 windows of forward passes, then the banded search; every word within a frame
+    of its true span, and the traced peak memory well under what the full trellis would need (32,500 frames × 9,800
+    states: ~320 MB of back-pointers; measured peak 45 MB)."""
+    import tracemalloc
+
+    words = ["seven", "orange", "birds", "quietly", "crossed", "the", "frozen", "river", "before", "sunrise"]
+    text = " ".join(words * 86)
+    samples, truth = spelled_audio(text)
+    assert len(samples) / 16_000 > 600
+    clip = load_audio((16_000, samples), 16_000)
+    tracemalloc.start()
+    alignment = align_words(clip, text, MULTILINGUAL_ALIGNER, loader=spelling_loader)
+    peak_mb = tracemalloc.get_traced_memory()[1] / 1e6
+    tracemalloc.stop()
+    assert alignment.trellis is not None and alignment.trellis.banded
+    assert max(abs(w.start - t[0]) + abs(w.end - t[1]) for w, t in zip(alignment.words, truth, strict=True)) < 0.05
+    assert peak_mb < 150, peak_mb
+
+
 def test_other_scripts_are_romanised(spelling_loader: ModelLoader) -> None:
     samples, truth = spelled_audio("privet mir")
     alignment = align_words(load_audio((16_000, samples), 16_000), "Привет мир", MULTILINGUAL_ALIGNER,
@@ -220,6 +240,23 @@ def test_mms_fa_unreachable_says_what_it_needs(monkeypatch: pytest.MonkeyPatch) 
         align_words(load_audio((16_000, samples), 16_000), "the river", MULTILINGUAL_ALIGNER, loader=loader)
 
 
+def test_an_aligner_missing_offline_does_not_point_at_the_built_in_whisper() -> None:
+    from shared.errors import ModelUnavailableError
+    from shared.models.loader import explain_load_error
+    from shared.models.registry import get_spec
+
+    def offline(spec, placement, options):  # what the transformers engine meets with no cache and no hub
+        raise ModelUnavailableError(explain_load_error(spec, OSError("couldn't connect to the hub")))
+
+    loader = ModelLoader(budget_mb=10_000, placement=Placement("cpu", "float32"), engines={"transformers": offline})
+    assert "built-in offline model" in explain_load_error(get_spec("facebook/wav2vec2-base-960h"), OSError("offline"))
+    samples, _ = spelled_audio("the river")
+    with pytest.raises(ModelUnavailableError) as raised:
+        align_words(load_audio((16_000, samples), 16_000), "the river", "facebook/wav2vec2-base-960h", loader=loader)
+    assert "not downloaded" in str(raised.value) and "none is built in" in str(raised.value)
+    assert "built-in offline model" not in str(raised.value)
+
+
 # ---- the views ------------------------------------------------------------------------------------------------------
 def test_views_escape_draw_and_write_word_subtitles(spelling_loader: ModelLoader) -> None:
     samples, _ = spelled_audio("the river froze")
@@ -260,10 +297,10 @@ def test_align_words_and_transcribe_with_alignment_over_the_api(app_url: str) ->
     assert sorted(path.rsplit(".", 1)[1] for path in files) == ["json", "srt", "vtt"]
     assert pictures and "Forced alignment" in card
     text, *_, karaoke, word_files, pictures, card = client.predict(
-        speech, model="offline:whisper-tiny.en", align=True, aligner="facebook/wav2vec2-base-960h",
+        speech, model="offline:whisper-tiny.en", align=True, aligner="facebook/wav2vec2-base-960h", inside=False,
         api_name="/transcribe")
     assert karaoke.count('class="kw') == len(text.split()) and len(word_files) == 3
-    assert "Encoder-decoder" in card and "Forced alignment" in card
+    assert pictures == [] and "Encoder-decoder" in card and "Forced alignment" in card
     with pytest.raises(Exception, match="no text to align") as raised:
         client.predict(speech, text="  ", api_name="/align_words")
     assert "Traceback" not in str(raised.value)

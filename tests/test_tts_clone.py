@@ -112,6 +112,26 @@ def test_codec_lm_speaks_without_a_reference_too(tiny_hf_home: Path, loader: Mod
     assert speech.inside.parts[0].prompt.shape[1] == 0 and speech.voice.startswith("the model's own voice")
 
 
+def test_generation_reports_frames_and_a_cancel_stops_it(tiny_hf_home: Path, loader: ModelLoader,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(codec_lm, "MAX_PART_S", 2.0)  # "Hello." may run to 22 CSM frames
+
+    class Cancelled(Exception):
+        pass
+
+    seen: list[str] = []
+
+    def progress(fraction: float, desc: str) -> None:
+        seen.append(desc)
+        if "codec frame 16 " in desc:
+            raise Cancelled  # what a cancelled job's progress callback does
+
+    with pytest.raises(Cancelled):
+        tts.synthesize("Hello.", CSM, loader=loader, progress=progress)
+    assert [desc for desc in seen if "codec frame" in desc] == ["Part 1 of 1: codec frame 8 (at most 22)",
+                                                                 "Part 1 of 1: codec frame 16 (at most 22)"]
+
+
 def test_typed_transcript_is_used_as_given(tiny_hf_home: Path, reference_wav: Path, loader: ModelLoader) -> None:
     result = clone.clone_voice("Hi.", str(reference_wav), DIA, transcript="  my own   words ", loader=loader)
     assert (result.reference_transcript, result.transcript_source) == ("my own words", "typed")

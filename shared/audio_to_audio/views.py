@@ -1,5 +1,5 @@
 """Audio-to-audio results -> what the tab shows: wav files for the before/after players (and downloads), the
-spectrograms side by side on one dB scale, the headline with timing and scores, and the details JSON. No model is
+spectrograms side by side, the headline with timing and scores, and the details JSON. No model is
 loaded here and no Gradio is imported."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import soundfile as sf
 from shared.audio.dsp import stft_power
 from shared.audio.plots import CMAP, new_figure, pool_columns, to_rgb
 from shared.audio_to_audio.run import JOB_NAMES, AudioResult, Track
+from shared.models.registry import SEPARATE
 from shared.outputs.results import new_result_path, write_json
 from shared.progress import timing_line
 
@@ -44,20 +45,23 @@ def write_outputs(result: AudioResult) -> tuple[str, list[str]]:
             [write_wav(track, f"{slug(track.label)}.wav") for track in result.outputs])
 
 
-def db_images(tracks: list[Track]) -> tuple[list[np.ndarray], float]:
-    """Each track's STFT power in dB against the loudest bin of all of them (one scale), and the Nyquist (Hz)."""
-    rate = max(track.sample_rate for track in tracks)
-    n_fft = 1024 if rate > 16_000 else 512
-    powers = [stft_power(track.samples, track.sample_rate, n_fft, n_fft // 4).power for track in tracks]
-    peak = max(float(power.max()) for power in powers) or 1.0
-    return [np.maximum(10 * np.log10(np.maximum(pool_columns(power, 600), 1e-12) / peak), -TOP_DB)
-            for power in powers], rate / 2
+def db_images(tracks: list[Track], shared_scale: bool) -> list[np.ndarray]:
+    """Each track's STFT power in dB, against the loudest bin of all of them (`shared_scale`: levels compare across
+    panels) or of its own track (separated sources, each scaled for listening)."""
+    n_fft = 1024 if max(track.sample_rate for track in tracks) > 16_000 else 512
+    powers = [pool_columns(stft_power(track.samples, track.sample_rate, n_fft, n_fft // 4).power, 600)
+              for track in tracks]
+    overall = max(float(power.max()) for power in powers)
+    return [np.maximum(10 * np.log10(np.maximum(power, 1e-12) / ((overall if shared_scale else power.max()) or 1.0)),
+                       -TOP_DB) for power in powers]
 
 
 def side_by_side(result: AudioResult) -> np.ndarray:
-    """The input's and every output's spectrogram, side by side on one dB scale, as an RGB image."""
+    """The input's and every output's spectrogram side by side (one dB scale; per panel for separated sources, which
+    are each scaled for listening), as an RGB image."""
     tracks = [result.source, *result.outputs]
-    images, _ = db_images(tracks)
+    shared_scale = result.task != SEPARATE
+    images = db_images(tracks, shared_scale)
     fig = new_figure((PANEL_WIDTH * len(tracks) + 0.8, 3.2))
     axes = fig.subplots(1, len(tracks), sharey=True, squeeze=False)[0]
     for ax, track, image in zip(axes, tracks, images, strict=True):
@@ -66,7 +70,8 @@ def side_by_side(result: AudioResult) -> np.ndarray:
         ax.set(title=track.label, xlabel="time (s)")
     axes[0].set_ylabel("frequency (kHz)")
     fig.colorbar(shown, ax=list(axes), format="%+.0f dB", pad=0.01)
-    fig.suptitle(f"{JOB_NAMES[result.task]}: before and after ({result.model_id})")
+    scale = "one dB scale" if shared_scale else "each panel against its own loudest bin"
+    fig.suptitle(f"{JOB_NAMES[result.task]}: before and after ({result.model_id}; {scale})")
     return to_rgb(fig)
 
 
@@ -81,7 +86,7 @@ def info_markdown(result: AudioResult) -> str:
              + ", ".join(f"{track.label} ({track.duration_s:.2f} s)" for track in result.outputs),
              timing_line(result.device, result.dtype, result.compute_s, result.audio_s, result.load_s)]
     if result.scores:
-        rows = [f"| {name} | {value:+.3f} | {score_help(name)} |" for name, value in result.scores.items()]
+        rows = [f"| {name} | {value:+.2f} | {score_help(name)} |" for name, value in result.scores.items()]
         lines.append("| score | value | what it measures |\n|---|---|---|\n" + "\n".join(rows))
     lines += [f"- {note}" for note in result.notes]
     return "\n\n".join(lines)

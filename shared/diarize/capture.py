@@ -31,6 +31,7 @@ class DiarizationInternals:
     linkage: np.ndarray | None = None  # scipy linkage matrix of the clustered embeddings (built-in diarizer)
     threshold: float | None = None  # where that tree is cut
     request: str = ""  # the number of speakers asked for, in words ("" = automatic)
+    note: str = ""  # why the number of speakers differs from the request ("" = it does not; built-in diarizer)
 
 
 @dataclass

@@ -13,7 +13,9 @@ stage times (shared.tts.capture.CodecLmTrace) from that same run."""
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +32,13 @@ SLACK = 1.6  # a part may run this many times the text's estimated speaking time
 LEAD_S = 1.0  # seconds
 DIA_SPECIAL_FROM = 1024  # DAC codes are 0..1023; 1024 eos, 1025 pad, 1026 bos
 STAGES = ("encode the reference", "generate tokens", "decode to audio")
+REPORT_EVERY = 8  # generation steps between two progress reports (each report may also stop a cancelled job)
+
+FrameReport = Callable[[int, int], None]  # (frames written so far, at most this many): raises to stop generating
+
+
+def _no_report(done: int, total: int) -> None:
+    return None
 
 
 @dataclass
@@ -76,16 +85,45 @@ def max_frames(lm: CodecLm, text: str) -> int:
     return max(1, math.ceil(seconds * lm.frame_rate))
 
 
-def speak(lm: CodecLm, text: str, reference: np.ndarray | None, reference_text: str,
-          trace: CodecLmTrace) -> np.ndarray:
+def speak(lm: CodecLm, text: str, reference: np.ndarray | None, reference_text: str, trace: CodecLmTrace,
+          report: FrameReport = _no_report) -> np.ndarray:
     """One generation: `text` spoken after the reference (float32 mono at lm.sample_rate Hz, or None for the
-    model's own voice) and its transcript. Returns float32 audio at lm.sample_rate Hz; adds a part to `trace`."""
+    model's own voice) and its transcript. `report(frames, most)` is called every REPORT_EVERY frames (an exception
+    it raises, e.g. a cancel, stops the generation). Returns float32 audio at lm.sample_rate Hz; adds a part to
+    `trace`."""
     import torch
 
     with torch.inference_mode():
         if lm.family == "csm":
-            return _csm(lm, text, reference, reference_text, trace)
-        return _dia(lm, text, reference, reference_text, trace)
+            return _csm(lm, text, reference, reference_text, trace, report)
+        return _dia(lm, text, reference, reference_text, trace, report)
+
+
+@functools.cache
+def _frame_counter() -> type:
+    """A transformers streamer that counts the frames `generate` writes and reports every REPORT_EVERY of them
+    (built on first use: importing transformers is slow). Streamers, not stopping criteria: CSM's generate drops
+    every criterion but its length limit, while both models hand a streamer the prompt once, then each new frame."""
+    from transformers.generation.streamers import BaseStreamer
+
+    class FrameCounter(BaseStreamer):
+        def __init__(self, report: FrameReport, total: int) -> None:
+            self.report, self.total, self.puts = report, total, 0
+
+        def put(self, value: Any) -> None:
+            self.puts += 1  # the first is the prompt
+            frames = self.puts - 1
+            if frames and frames % REPORT_EVERY == 0:
+                self.report(frames, self.total)
+
+        def end(self) -> None:
+            return None
+
+    return FrameCounter
+
+
+def _counting(report: FrameReport, total: int) -> Any:
+    return _frame_counter()(report, total)
 
 
 def _to_model(inputs: Any, model: Any) -> Any:
@@ -104,14 +142,16 @@ def _csm_prompt(lm: CodecLm, text: str, with_reference: bool, reference_text: st
     return context + turn.format(text)
 
 
-def _csm(lm: CodecLm, text: str, reference: np.ndarray | None, reference_text: str,
-         trace: CodecLmTrace) -> np.ndarray:
+def _csm(lm: CodecLm, text: str, reference: np.ndarray | None, reference_text: str, trace: CodecLmTrace,
+         report: FrameReport) -> np.ndarray:
     model = lm.model
     prompt = _csm_prompt(lm, text, reference is not None, reference_text)
     inputs = lm.processor(prompt, audio=[reference] if reference is not None else None)
+    most = max_frames(lm, text)
     with record_codec_encode(lm.vocoder) as encoded, Stopwatch() as generation:
-        codes = model.generate(**_to_model(inputs, model), max_new_tokens=max_frames(lm, text), do_sample=True,
-                               depth_decoder_do_sample=True)[0]  # (frames, codebooks)
+        codes = model.generate(**_to_model(inputs, model), max_new_tokens=most, do_sample=True,
+                               depth_decoder_do_sample=True,
+                               streamer=_counting(report, most))[0]  # (frames, codebooks)
     encode_s = sum(seconds for _, seconds in encoded)
     trace.add_time(STAGES[0], encode_s)
     trace.add_time(STAGES[1], generation.seconds - encode_s)
@@ -127,8 +167,8 @@ def _csm(lm: CodecLm, text: str, reference: np.ndarray | None, reference_text: s
     return audio.float().cpu().numpy()
 
 
-def _dia(lm: CodecLm, text: str, reference: np.ndarray | None, reference_text: str,
-         trace: CodecLmTrace) -> np.ndarray:
+def _dia(lm: CodecLm, text: str, reference: np.ndarray | None, reference_text: str, trace: CodecLmTrace,
+         report: FrameReport) -> np.ndarray:
     model, processor = lm.model, lm.processor
     script = f"[S1] {reference_text} [S1] {text}" if reference is not None else f"[S1] {text}"
     with Stopwatch() as encoding:
@@ -138,8 +178,10 @@ def _dia(lm: CodecLm, text: str, reference: np.ndarray | None, reference_text: s
     prompt_frames = processor.get_audio_prompt_len(inputs["decoder_attention_mask"]) if reference is not None \
         else None
     delays = list(model.config.delay_pattern)
+    most = max_frames(lm, text) + max(delays)
     with Stopwatch() as generation:
-        output = model.generate(**_to_model(inputs, model), max_new_tokens=max_frames(lm, text) + max(delays))
+        output = model.generate(**_to_model(inputs, model), max_new_tokens=most,
+                                streamer=_counting(report, most))
     trace.add_time(STAGES[1], generation.seconds)
     with Stopwatch() as decoding:
         audio = processor.batch_decode(output, audio_prompt_len=prompt_frames)[0]

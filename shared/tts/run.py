@@ -309,8 +309,12 @@ def _codec_lm(lm: codec_lm.CodecLm, chunks: list[str], reference: VoiceReference
     recording = reference.at(lm.sample_rate) if reference is not None else None
     trace = codec_lm.new_trace(lm, reference.transcript if reference is not None else "")
     _seed_torch(seed)
-    for chunk in _each_chunk(chunks, progress):
-        yield codec_lm.speak(lm, chunk, recording, trace.prompt_text, trace), lm.sample_rate
+    for index, chunk in enumerate(_each_chunk(chunks, progress)):
+        def report(frames: int, most: int, index: int = index) -> None:
+            progress(0.05 + 0.9 * (index + frames / most) / len(chunks),
+                     f"Part {index + 1} of {len(chunks)}: codec frame {frames} (at most {most})")
+
+        yield codec_lm.speak(lm, chunk, recording, trace.prompt_text, trace, report), lm.sample_rate
     if reference is None:
         return _Forward(f"the model's own voice, seed {seed}", trace=trace)
     return _Forward(f"your recording ({reference.duration_s:.1f} s), seed {seed}", trace=trace)

@@ -1,0 +1,108 @@
+"""The built-in diarizer's overlap-aware steps: the speaker count per frame, the reconstruction that gives an
+overlapped frame to two global speakers, the assignment that keeps simultaneous local speakers apart (on hand-built
+arrays with known answers), and the whole diarizer on a real overlapped conversation (tests/overlap_speech.py):
+its DER and missed overlapped speech, and the number of speakers asked for."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from shared.audio.intake import AudioClip
+from shared.diarize import offline, rttm, scoring
+from shared.diarize import run as dz
+from tests.overlap_speech import RATE, Conversation, missed_in_overlap, overlap_set, overlap_share
+
+
+def segmentation(activity: np.ndarray, starts: list[int], num_frames: int, overlap: np.ndarray | None = None,
+                 scores: np.ndarray | None = None) -> offline.LocalSegmentation:
+    return offline.LocalSegmentation(activity.astype(np.int8), np.array(starts), num_frames, scores, None, overlap)
+
+
+def test_reconstruction_gives_overlapped_frames_to_two_speakers() -> None:
+    # two windows of 60 frames, 30 apart, over 90 frames (about 1.5 s); A speaks in frames 0-59, B joins at 30 and
+    # speaks to the end. The first window calls A local 0 and B local 1, the second calls B local 0 and A local 2.
+    first = np.zeros((60, 3))
+    first[0:60, 0] = 1
+    first[30:60, 1] = 1
+    second = np.zeros((60, 3))
+    second[0:30, 2] = 1
+    second[0:60, 0] = 1
+    seg = segmentation(np.stack([first, second]), [0, 30], 90)
+    count = offline.speaker_count(seg, np.ones(90, bool))
+    assert count.tolist() == [1] * 30 + [2] * 30 + [1] * 30
+    frames = offline.reconstruct(seg, np.array([[0, 1, -1], [1, -1, 0]]), count)
+    assert frames[:, 0].tolist() == [True] * 60 + [False] * 30
+    assert frames[:, 1].tolist() == [False] * 30 + [True] * 60
+    a, b = offline.frames_to_turns(frames, 90 * offline.FRAME_HOP / offline.SAMPLE_RATE)
+    assert (a[2], b[2]) == ("SPEAKER_00", "SPEAKER_01") and b[0] < a[1]  # overlapped turns
+    # without the overlap-aware count (one speaker per frame) B's first half is lost to A
+    single = offline.reconstruct(seg, np.array([[0, 1, -1], [1, -1, 0]]), np.minimum(count, 1))
+    assert single[30:60, 1].sum() < 30
+
+
+def test_speaker_count_reads_the_pair_probability_and_the_vad() -> None:
+    # one window of 6 frames; pair probability 0.1, 0.3, 0.6 ...; Silero heard speech in frames 1-4 only
+    seg = segmentation(np.zeros((1, 6, 3)), [0], 6, overlap=np.array([[0.9, 0.1, 0.3, 0.6, 0.2, 0.9]], np.float32))
+    speech = np.array([0, 1, 1, 1, 1, 0], bool)
+    assert offline.speaker_count(seg, speech, overlap_probability=0.25).tolist() == [0, 1, 2, 2, 1, 0]
+    assert offline.speaker_count(seg, speech, overlap_probability=0.5).tolist() == [0, 1, 1, 2, 1, 0]
+
+
+def test_soft_scores_rank_the_speakers_where_hard_activity_ties() -> None:
+    # both local speakers are "active" in frame 0, but local 1 is the likelier: with count 1 it wins
+    activity = np.ones((1, 2, 3))
+    scores = np.array([[[0.55, 0.9, 0.0], [0.9, 0.55, 0.0]]], np.float32)
+    seg = segmentation(activity, [0], 2, scores=scores)
+    frames = offline.reconstruct(seg, np.array([[0, 1, -1]]), np.array([1, 1]))
+    assert frames.tolist() == [[False, True], [True, False]]
+
+
+def test_local_speakers_who_speak_together_go_to_different_speakers() -> None:
+    similarity = np.array([[0.9, 0.2], [0.8, 0.3]])  # both look like speaker 0
+    apart = np.array([[False, True], [True, False]])
+    assert offline.assign_apart(similarity, apart).tolist() == [0, 1]
+    assert offline.assign_apart(similarity, ~apart & apart.T).tolist() == [0, 0]  # taking turns: one voice
+    # three local speakers speaking together but only two clusters: each goes to its nearest
+    assert offline.assign_apart(np.array([[0.9, 0.1], [0.2, 0.8], [0.7, 0.6]]), np.ones((3, 3), bool)).tolist() == [
+        0, 1, 0]
+
+
+def test_count_notes_say_why_a_request_was_not_met() -> None:
+    assert offline.count_note(2, 2, None, None, 10) == ""
+    assert offline.count_note(3, None, 2, 4, 10) == ""
+    assert "only 1 stretch" in offline.count_note(1, 3, None, None, 1)
+    assert "at least 4" in offline.count_note(3, None, 4, None, 12)
+    assert "at most 2" in offline.count_note(3, None, None, 2, 12)
+
+
+@pytest.fixture(scope="module")
+def three_voices() -> Conversation:
+    return overlap_set(("three_mixed",))[0]  # speaker90 + speaker91 (sample.wav) + Piper, 47 s
+
+
+def diarize(conversation: Conversation, **counts: int) -> dz.Diarization:
+    clip = AudioClip(conversation.samples, RATE, RATE, 1, "wav", conversation.name)
+    return dz.diarize(clip, dz.OFFLINE_DIARIZER, **counts)
+
+
+def test_overlapped_conversation_of_real_voices(three_voices: Conversation) -> None:
+    assert 0.1 <= overlap_share(three_voices.turns, three_voices.duration_s) <= 0.3
+    result = diarize(three_voices)
+    evaluation = scoring.evaluate(three_voices.turns, result.turns, three_voices.duration_s, collar_s=0.25)
+    missed, overlapped = missed_in_overlap(three_voices.turns, result.turns, three_voices.duration_s)
+    # measured 2026-12-01: DER 9.1 %, 1 % of the overlapped speech missed (before the overlap-aware count:
+    # DER 12.6 %, 4.9 % missed)
+    assert len(result.speakers) == 3, evaluation.to_json()
+    assert evaluation.der <= 0.12, evaluation.to_json()
+    assert missed / overlapped <= 0.03
+    overlaps = sum(1 for a, b in zip(result.turns, result.turns[1:], strict=False) if b.start < a.end)
+    assert overlaps >= 5  # overlapped turns come back as such
+
+
+def test_speaker_counts_asked_for_are_honoured_or_explained(three_voices: Conversation) -> None:
+    assert len(diarize(three_voices, num_speakers=2).speakers) == 2
+    more = diarize(three_voices, min_speakers=4)
+    if len(more.speakers) < 4:
+        assert "at least 4" in more.internals.note
+    assert all(isinstance(t, rttm.Turn) for t in more.turns)
