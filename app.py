@@ -9,6 +9,7 @@ import argparse
 import functools
 import logging
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -89,7 +90,7 @@ def build_demo() -> gr.Blocks:
             for title, tab in (("Visualize", visualize), ("Classify", classify), ("Zero-shot", zero_shot),
                                ("Transcribe", transcribe), ("Diarize", diarize), ("Text-to-speech", tts),
                                ("Audio → audio", audio_to_audio), ("Evaluate", evaluate)):
-                with gr.Tab(title, elem_id=f"tab-{title.lower()}"):
+                with gr.Tab(title, elem_id="tab-" + re.sub(r"[^a-z0-9]+", "-", title.lower())):
                     tab.build()
             settings.build()
     make_model_events_cancellable(demo)  # a cancelled job stops at its next progress update and frees its slot

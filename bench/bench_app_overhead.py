@@ -5,6 +5,7 @@ the engine alone called in this process on the same input, in one script run.
         [--label after] [--tabs transcribe diarize ...]
     .venv/bin/python bench/bench_app_overhead.py --vad        # Silero VAD: JIT vs ONNX per window vs sequence ONNX
     .venv/bin/python bench/bench_app_overhead.py --pictures   # drawing: new figures vs pooled ones
+    .venv/bin/python bench/bench_app_overhead.py --handlers [--root DIR]   # handlers' CPU in-process, no Gradio
 
 Each tab uses its CPU default model: Transcribe `offline:whisper-tiny.en` (engine: faster-whisper's
 `WhisperModel.transcribe`, same options: beam 1, no previous-text conditioning, no VAD filter), Diarize
@@ -275,6 +276,34 @@ def bench_pictures(repeats: int) -> None:
         print(f"{name:26s} new figures {new_s:6.3f} s   pooled {pooled_s:6.3f} s   ratio {pooled_s / new_s:.2f}x")
 
 
+def bench_handlers(repeats: int) -> None:
+    """CPU seconds in this process (no Gradio) for Transcribe on the 30 s sample: faster-whisper alone vs the tab's
+    handler without and with its pictures, and the Diarize handler (pictures included). Run with `--root` to
+    measure another checkout's handlers."""
+    from shared.audio.intake import load_audio
+    from shared.models.loader import get_loader
+    from tabs import diarize, transcribe
+    from tests.speech_data import sample_wav
+
+    wav = str(sample_wav())
+
+    def engine() -> list[str]:
+        model = get_loader().entry("offline:whisper-tiny.en").model
+        segments, _ = model.transcribe(load_audio(wav, 16_000).samples, beam_size=1, word_timestamps=False,
+                                       condition_on_previous_text=False, vad_filter=False)
+        return [segment.text for segment in segments]
+
+    times = median_times({
+        "faster-whisper alone": engine,
+        "Transcribe handler, inside=False": lambda: transcribe.run_transcribe(wav, transcribe.OFFLINE, inside=False),
+        "Transcribe handler, inside=True": lambda: transcribe.run_transcribe(wav, transcribe.OFFLINE, inside=True),
+        "Diarize handler, inside=True": lambda: diarize.run_diarize(wav, "offline:diarizer", inside=True),
+    }, repeats)
+    for name, runs in times.items():
+        if name.endswith(" cpu"):
+            print(f"{name[:-4]:34s} CPU {statistics.median(runs):6.3f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--root", type=Path, default=ROOT, help="checkout whose app and shared package to measure")
@@ -284,12 +313,13 @@ def main() -> None:
     parser.add_argument("--tabs", nargs="*", default=[], help="words of the tab names to run (default: all)")
     parser.add_argument("--vad", action="store_true", help="only the Silero VAD comparison")
     parser.add_argument("--pictures", action="store_true", help="only the picture drawing comparison")
+    parser.add_argument("--handlers", action="store_true", help="only the in-process handler CPU comparison")
     args = parser.parse_args()
     root = args.root.resolve()
     sys.path.insert(0, str(root))
     sys.path.insert(1, str(ROOT))
-    if args.vad or args.pictures:
-        (bench_vad if args.vad else bench_pictures)(args.repeats)
+    if args.vad or args.pictures or args.handlers:
+        (bench_vad if args.vad else bench_pictures if args.pictures else bench_handlers)(args.repeats)
         return
     results = bench_tabs(root, args.label, args.repeats, args.clip_s, args.tabs)
     RESULTS.mkdir(parents=True, exist_ok=True)

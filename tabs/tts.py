@@ -17,6 +17,7 @@ import gradio as gr
 from shared import config
 from shared.models import registry
 from shared.models.availability import default_model
+from shared.models.loader import get_loader
 from shared.serving.estimates import audio_seconds, estimate_from_text
 from shared.serving.relay import Outlet, relay
 from shared.serving.widgets import (
@@ -297,7 +298,8 @@ def build_clone_tab() -> None:
     """The "Voice from a recording" tab: text, a 3–20 s reference with its consent line and optional transcript,
     a cloning model; the speech with its speaker similarity and round-trip WER, and the inside views."""
     clone_models = tts.clone_models()
-    fits = registry.get_spec(clone.DEFAULT_CLONE_MODEL).size_mb <= config.current().memory_budget_mb
+    fits = (registry.get_spec(clone.DEFAULT_CLONE_MODEL).memory_mb(get_loader().placement.dtype)
+            <= config.current().memory_budget_mb)
     default = default_model(clone.DEFAULT_CLONE_MODEL if fits else CLONE_FALLBACK, CLONE_FALLBACK)
     with gr.Tab("Voice from a recording", elem_id="tts-clone"):
         with gr.Row():

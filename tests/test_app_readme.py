@@ -27,10 +27,15 @@ def test_readme_api_examples_run(app_url: str, monkeypatch) -> None:
     assert namespace["labels"]["label"] and namespace["scores"]["confidences"]
     assert "lazy dog" in namespace["live_view"].lower() and len(namespace["live_views"]) > 5
     assert Path(namespace["streamed_wav"]).stat().st_size > 1000
+    assert Path(namespace["cloned_wav"]).is_file() and Path(namespace["converted"]).is_file()
+    assert Path(namespace["enhanced"]).is_file() and Path(namespace["second_source"]).is_file()
+    assert namespace["leaderboard"]["data"][0][0] == "offline:piper-en_US-joe-medium"
+    assert namespace["words"] and namespace["verification"]
 
 
 def test_every_main_endpoint_is_documented() -> None:
     documented = set(re.findall(r'api_name="/(\w+)"', readme_api_block()))
     expected = {"visualize", "transcribe", "compare_transcripts", "classify", "compare_classifiers", "zero_shot",
-                "diarize", "who_said_what", "tts", "compare_tts", "transcribe_stream", "tts_stream"}
+                "diarize", "who_said_what", "tts", "compare_tts", "transcribe_stream", "tts_stream", "align_words",
+                "tts_clone", "enrol_speaker", "verify_speakers", "convert_voice", "enhance", "separate", "evaluate"}
     assert expected <= documented

@@ -176,7 +176,7 @@ def test_section_events_are_private_and_outside_the_models_group() -> None:
 def test_api_keeps_its_outputs_and_takes_inside(app_url: str) -> None:
     client = Client(app_url, verbose=False, download_files=False)
     api = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
-    for endpoint, outputs in (("/tts", 6), ("/classify", 7), ("/zero_shot", 7), ("/transcribe", 9),
+    for endpoint, outputs in (("/tts", 6), ("/classify", 7), ("/zero_shot", 7), ("/transcribe", 11),
                               ("/diarize", 9)):
         parameters = api[endpoint]["parameters"]
         assert parameters[-1]["parameter_name"] == "inside" and parameters[-1]["parameter_default"] is True

@@ -196,3 +196,14 @@ def test_real_transformers_engine_offline_with_empty_cache(tmp_path: Path) -> No
                             capture_output=True, text=True, timeout=120)
     assert "MESSAGE: Model openai/whisper-tiny is not downloaded and the Hugging Face hub is unreachable" \
         in result.stdout, result.stdout + result.stderr
+
+
+def test_half_precision_placements_budget_half_the_fp32_size() -> None:
+    """A 6.2 GB (fp32) model fits a 4 GB budget on a bf16 GPU, not on an fp32 CPU (refused before any loading)."""
+    from shared.models.registry import get_spec
+
+    spec = get_spec("sesame/csm-1b")
+    assert spec.memory_mb("bfloat16") == spec.memory_mb("float16") == spec.size_mb / 2 < 4000
+    assert spec.memory_mb("float32") == spec.size_mb > 4000
+    with pytest.raises(ModelUnavailableError, match="in float32, more than the memory budget"):
+        ModelLoader(budget_mb=4000, placement=CPU).entry("sesame/csm-1b")

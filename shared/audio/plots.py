@@ -5,7 +5,7 @@ resolution before drawing (min/max envelopes, max-pooled spectrogram columns): t
 
 Rasterised figures are cleared and kept for reuse (a few per size, one request at a time each): a reused figure
 keeps its Agg renderer, and matplotlib caches text metrics per renderer, so tick labels and titles are not laid out
-from scratch on every request — about a quarter of the drawing time, with pixel-identical pictures
+from scratch on every request — a third to a half of the drawing time, with pixel-identical pictures
 (bench/bench_app_overhead.py --pictures)."""
 
 from __future__ import annotations

@@ -158,7 +158,7 @@ def diarize(clip: AudioClip, model_id: str = OFFLINE_DIARIZER, num_speakers: int
     device = entry.model.device if offline or end_to_end else entry.placement.device
     dtype = entry.placement.dtype if end_to_end else "float32"  # pyannote and the built-in one compute in float32
     card = architecture_card(spec.family, entry.model, spec.id) + (OFFLINE_CARD_NOTE if offline else "")
-    note = internals.note if isinstance(internals, FrameActivity) else ""
+    note = getattr(internals, "note", "") or ""  # built-in and Nemotron: why the count differs from the request
     return Diarization(turns, model_id, spec.engine, device, dtype, clip.duration_s, compute_s, load.seconds,
                        internals, card, note, speech=speech)
 

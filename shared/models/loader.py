@@ -217,11 +217,12 @@ class ModelLoader:
             return entry
 
     def _load(self, spec: ModelSpec, placement: Placement, options: dict, key: CacheKey) -> LoadedModel:
-        if spec.size_mb > self.budget_mb:
+        needed_mb = spec.memory_mb(placement.dtype)
+        if needed_mb > self.budget_mb:
             raise ModelUnavailableError(
-                f"{spec.id} needs about {spec.size_mb:.0f} MB, more than the memory budget of "
+                f"{spec.id} needs about {needed_mb:.0f} MB in {placement.dtype}, more than the memory budget of "
                 f"{self.budget_mb:.0f} MB (ADS_MEMORY_BUDGET_MB).")
-        self._make_room(spec.size_mb, keep=key)
+        self._make_room(needed_mb, keep=key)
         try:
             with Stopwatch() as load:
                 model = self._engine(spec.engine)(spec, placement, options)
@@ -233,7 +234,7 @@ class ModelLoader:
             raise ModelUnavailableError(explain_load_error(spec, exc)) from exc
         load_s = load.seconds
         self.load_counts[spec.id] += 1
-        memory_mb = module_memory_mb(model) or spec.size_mb
+        memory_mb = module_memory_mb(model) or needed_mb
         log.info("loaded %s on %s/%s in %.2fs (%.0f MB)", spec.id, placement.device, placement.dtype, load_s,
                  memory_mb)
         return LoadedModel(key, spec, model, placement, memory_mb, load_s)
@@ -293,6 +294,8 @@ class ModelLoader:
 
 
 @functools.cache
+
+
 def get_loader() -> ModelLoader:
     """The process-wide loader every tab shares."""
     return ModelLoader()

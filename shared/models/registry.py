@@ -44,6 +44,10 @@ class ModelSpec:
     params_m: float = 0.0  # parameters of the real checkpoint, millions (0: unknown)
     languages: str = ""  # "English", "99 languages", "—" for models that do not read speech
 
+    def memory_mb(self, dtype: str) -> float:
+        """The fp32 size hint scaled to `dtype` ("float32", "float16", "bfloat16"): half precision, half the MB."""
+        return self.size_mb / 2 if dtype in ("float16", "bfloat16") else self.size_mb
+
     @property
     def facts(self) -> dict[str, Any]:
         """Year, architecture, parameters and languages: the columns Compare tables show beside each model."""

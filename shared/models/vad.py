@@ -5,9 +5,9 @@ speech detector of the built-in diarizer and Moonshine's chunking, and (one stat
 
 The model is Silero's "sequence" ONNX export: one onnxruntime call scores a block of 32 ms windows (its recurrent
 state passed in and out), giving the same per-window probabilities as the streaming JIT model called window by
-window (within 3e-6 here, so the same decisions) at about 1/13 of its cost on CPU (bench/bench_app_overhead.py
---vad). The state lives in the caller, not in the model, so one loaded session serves concurrent requests without
-a lock.
+window (within 3e-6 here, so the same decisions) at 1/14 (30 s) to 1/7 (10 min) of its CPU cost
+(bench/bench_app_overhead.py --vad). The state lives in the caller, not in the model, so one loaded session serves
+concurrent requests without a lock.
 """
 
 from __future__ import annotations
