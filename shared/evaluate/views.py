@@ -18,6 +18,7 @@ from shared.evaluate.metrics import confusion_matrix
 from shared.evaluate.report import METRIC, METRIC_TITLE, examples_of
 from shared.evaluate.run import Evaluation
 from shared.evaluate.sources import ASR, CLASSIFY, DIARIZE, TTS, ZERO_SHOT
+from shared.outputs.batch import spreadsheet_safe
 from shared.outputs.results import new_result_path
 from shared.outputs.text_metrics import word_diff_html
 
@@ -150,18 +151,11 @@ def _example_row(task: str, record: dict[str, Any]) -> list[Any]:
     return [record["model"], record["key"], shown, record["reference"], record["hypothesis"], diff]
 
 
-def _safe_cell(value: Any) -> Any:
-    """Text a spreadsheet would run as a formula is quoted."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def write_csv(path: Path, headers: list[str], rows: list[list[Any]]) -> str:
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(headers)
-        writer.writerows([[_safe_cell(value) for value in row] for row in rows])
+        writer.writerows([[spreadsheet_safe(value) for value in row] for row in rows])
     return str(path)
 
 

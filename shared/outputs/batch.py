@@ -77,13 +77,16 @@ def output_stem(filename: str, taken: set[str]) -> str:
     return candidate
 
 
-def _cell(value: Any) -> Any:
-    """Numbers rounded; text that a spreadsheet would run as a formula is quoted."""
-    if isinstance(value, float):
-        return round(value, 4)
+def spreadsheet_safe(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula is quoted; anything else is returned as it is."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
+
+
+def _cell(value: Any) -> Any:
+    """Numbers rounded; text that a spreadsheet would run as a formula is quoted."""
+    return round(value, 4) if isinstance(value, float) else spreadsheet_safe(value)
 
 
 def check_inputs(paths: Sequence[str] | None, limit_files: int | None = None,

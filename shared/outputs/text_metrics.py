@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import html
 import re
+from typing import Any
 
 _PUNCTUATION = re.compile(r"[^\w\s']")
 
@@ -46,3 +48,12 @@ def word_diff_html(reference: str, hypothesis: str) -> str:
         if b1 > b0:
             parts.append(f"<ins>{html.escape(' '.join(hyp_words[b0:b1]))}</ins>")
     return " ".join(parts)
+
+
+@functools.cache
+def uroman_romanizer() -> Any:
+    """uroman's romaniser (any script to Latin letters), built once per process: reading its tables takes seconds
+    (and transformers' VitsTokenizer would build a new one for every call)."""
+    import uroman
+
+    return uroman.Uroman()

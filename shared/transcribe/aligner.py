@@ -7,7 +7,6 @@ No Gradio, no drawing."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +17,7 @@ from shared.audio.intake import AudioClip
 from shared.errors import ModelUnavailableError, UserError
 from shared.models import registry
 from shared.models.loader import ModelLoader, get_loader
+from shared.outputs.text_metrics import uroman_romanizer
 from shared.progress import Progress, RealTimeFactor, Stopwatch, no_progress
 from shared.transcribe import align
 from shared.transcribe.align import AlignedWord, NoAlignment, TargetText
@@ -210,17 +210,10 @@ def _torchaudio_forward(model: Any) -> Callable[[np.ndarray], np.ndarray]:
     return forward
 
 
-@functools.cache
-def _uroman() -> Any:
-    import uroman
-
-    return uroman.Uroman()  # reads its tables once (~4 s)
-
-
 def romanise(word: str) -> str:
     """A word in Latin letters (uroman: any script), lower case, as MMS_FA's alphabet spells; ASCII words as they
     are (uroman would not change them, and its tables take seconds to read)."""
-    return (word if word.isascii() else _uroman().romanize_string(word)).lower()
+    return (word if word.isascii() else uroman_romanizer().romanize_string(word)).lower()
 
 
 # ---- the text's side -------------------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import functools
 import re
 import time
 from collections.abc import Callable, Generator, Iterator
@@ -22,7 +21,7 @@ from shared.audio.intake import load_audio
 from shared.errors import UserError
 from shared.models.loader import LoadedModel, ModelLoader, get_loader
 from shared.models.registry import TTS, UnknownModelError, models_for, require_task
-from shared.outputs.text_metrics import wer
+from shared.outputs.text_metrics import uroman_romanizer, wer
 from shared.progress import Progress, RealTimeFactor, Stopwatch, no_progress
 from shared.transcribe.run import TranscribeOptions, transcribe
 from shared.tts import capture, codec_lm, voices
@@ -265,13 +264,6 @@ def _bark(pipe: Any, chunks: list[str], voice_name: str, seed: int, progress: Pr
 _NON_ROMAN = re.compile(r"[^\x00-\x7F]")
 
 
-@functools.cache
-def _uroman() -> Any:
-    import uroman
-
-    return uroman.Uroman()  # ~2.5 s to build; transformers' VitsTokenizer builds a new one for every call
-
-
 def _vits_readable(tokenizer: Any, chunks: list[str]) -> tuple[list[str], list[str]]:
     """The chunks the voice's alphabet can read something of (romanised first where the model reads uroman), and
     a note per romanised chunk."""
@@ -279,7 +271,7 @@ def _vits_readable(tokenizer: Any, chunks: list[str]) -> tuple[list[str], list[s
     readable = []
     for chunk in chunks:
         if tokenizer.is_uroman and _NON_ROMAN.search(chunk):
-            chunk = _uroman().romanize_string(chunk)  # what the tokenizer would do, with a cached romaniser
+            chunk = uroman_romanizer().romanize_string(chunk)  # what the tokenizer would do, with a cached romaniser
             notes.append(f"Romanised with uroman (the model reads Latin letters): “{chunk[:200]}”")
         kept, _ = tokenizer.prepare_for_tokenization(chunk)  # lower-cases and drops what the vocabulary lacks
         if kept.strip():
