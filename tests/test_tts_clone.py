@@ -17,9 +17,11 @@ from shared.errors import UserError
 from shared.models.loader import ModelLoader
 from shared.models.voiceprint import VOICEPRINT_MODEL_ID
 from shared.outputs.text_metrics import wer
+from shared.transcribe.run import TranscribeOptions, transcribe
 from shared.tts import clone, codec_lm, inside, views
 from shared.tts import run as tts
 from shared.tts.capture import CodecLmTrace, SpeechT5Trace
+from shared.tts.reference import ASR_FOR_TRANSCRIPT
 from tests.speech_data import PIPER_SENTENCES, pyannote_sample_dir, sample_wav
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -54,6 +56,13 @@ def reference_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def heard_directly(reference_wav: Path, loader: ModelLoader) -> str:
+    """What the built-in recogniser hears in the reference when called directly."""
+    clip = load_audio(str(reference_wav), 16_000)
+    return transcribe(clip, ASR_FOR_TRANSCRIPT, TranscribeOptions(timestamps="none"), loader=loader).text
+
+
 # ---- bad references -------------------------------------------------------------------------------------------------
 def _wav(folder: Path, name: str, samples: np.ndarray, rate: int = 16_000) -> Path:
     path = folder / name
@@ -86,12 +95,16 @@ def test_models_that_cannot_clone_are_refused_before_the_recording_is_read(loade
 # ---- cloning on the tiny models -------------------------------------------------------------------------------------
 @pytest.mark.parametrize(("model_id", "rate", "codebooks"), [(CSM, 24_000, 8), (DIA, 44_100, 9)])
 def test_codec_lm_continues_the_reference_tokens(tiny_hf_home: Path, reference_wav: Path, loader: ModelLoader,
-                                                 model_id: str, rate: int, codebooks: int) -> None:
+                                                 heard_directly: str, model_id: str, rate: int,
+                                                 codebooks: int) -> None:
     result = clone.clone_voice("Hello there.", str(reference_wav), model_id, transcript="", seed=3, loader=loader)
     speech = result.speech
     assert speech.sample_rate == rate and speech.samples.dtype == np.float32 and np.isfinite(speech.samples).all()
     assert result.transcript_source == "offline:whisper-tiny.en"  # filled in by the built-in recogniser (real)
-    assert wer(REFERENCE_TEXT, result.reference_transcript) < 0.2
+    # the recogniser's own words on the same clip; int8 kernels differ by CPU ("Speech recognition" was heard as "So
+    # the trick ignition" on one), so the bound against the script is looser than the one against the direct call
+    assert wer(heard_directly, result.reference_transcript) <= 0.05
+    assert wer(REFERENCE_TEXT, result.reference_transcript) <= 0.3
     assert result.similarity is None or -1.0 <= result.similarity <= 1.0
     trace = speech.inside
     assert isinstance(trace, CodecLmTrace) and trace.prompt_text == result.reference_transcript
