@@ -1,6 +1,7 @@
 """The built-in diarizer on overlapped speech, before vs after the overlap-aware changes, in one run.
 
     python bench/bench_overlap.py [--before 50d4be0] [--minutes 10] [--repeats 2] [--skip-quality]
+                                  [--heldout-seeds 101,202,303,404]
                                   [--out bench/results/overlap.txt]
 
 "before" is shared/diarize/offline.py as it was at the `--before` commit (read with `git show`, loaded as a module
@@ -9,6 +10,9 @@ of its own); "after" is the working tree's. Both get the same Silero VAD speech 
    overlaps, on tests/overlap_speech.py's conversations (real voices mixed with known overlaps, 10-30 % of speech)
    with the count found automatically and with the true count given; totals are pooled seconds over the set.
 2. The same on pyannote's sample.wav.
+2b. The same on held-out mixes: the set's conversations rebuilt with other seeds (`--heldout-seeds`: other
+    utterance orders, pauses and overlaps, the same voices), none of which the constants were chosen on except where
+    offline.py says so.
 3. Real-time factor on bench_diarize.py's 10-minute conversation (automatic count; VAD excluded): before and
    after interleaved `--repeats` times, the fastest of each (the machine may be shared).
 """
@@ -130,6 +134,24 @@ def quality(diarizers: dict[str, Callable[..., list]], say: Callable[[str], None
             say(alone.row(f"{version} sample.wav"))
 
 
+def held_out(diarizers: dict[str, Callable[..., list]], seeds: list[int], say: Callable[[str], None]) -> None:
+    from tests.overlap_speech import PLAN, build_conversation, overlap_share
+
+    for seed in seeds:
+        conversations = [build_conversation(f"{name}#{seed}", speakers, seconds, seed + index)
+                         for index, (name, speakers, seconds, _) in enumerate(PLAN)]
+        shares = [overlap_share(c.turns, c.duration_s) for c in conversations]
+        say(f"\n== held-out mixes, seed {seed}: {len(conversations)} conversations, "
+            f"{sum(c.duration_s for c in conversations):.0f} s, overlapped {min(shares):.0%}-{max(shares):.0%} ==\n"
+            f"{HEADER}")
+        for known in (False, True):
+            for version, diarizer in diarizers.items():
+                pooled = Score()
+                for conversation in conversations:
+                    score(diarizer, conversation.samples, conversation.turns, known, pooled)
+                say(pooled.row(f"{version} count {'given' if known else 'auto'}"))
+
+
 def speed(diarizers: dict[str, Callable[..., list]], minutes: float, repeats: int, say: Callable[[str], None]) -> None:
     from bench_diarize import conversation
 
@@ -157,6 +179,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0, help="length of the speed test file (0: skip it)")
     parser.add_argument("--repeats", type=int, default=2, help="speed runs of each version, interleaved")
     parser.add_argument("--skip-quality", action="store_true", help="only the speed test")
+    parser.add_argument("--heldout-seeds", default="101,202,303,404", help="seeds of the held-out mixes ('': none)")
     parser.add_argument("--out", type=Path, help="also write the table here")
     args = parser.parse_args()
     lines: list[str] = []
@@ -170,6 +193,7 @@ def main() -> None:
         "missed speech inside reference overlaps (no collar); 'count ok' = files with the true number of speakers")
     if not args.skip_quality:
         quality(diarizers, say)
+        held_out(diarizers, [int(seed) for seed in args.heldout_seeds.split(",") if seed], say)
     if args.minutes > 0:
         speed(diarizers, args.minutes, args.repeats, say)
     if args.out:
