@@ -23,6 +23,7 @@ from shared import config
 from shared.config import SETTINGS
 from shared.models.availability import start_hub_probe
 from shared.serving.cancel import make_model_events_cancellable
+from shared.serving.images import encode_image
 from shared.serving.widgets import INSIDE_CSS
 from tabs import audio_to_audio, classify, diarize, evaluate, settings, transcribe, tts, visualize, zero_shot
 
@@ -57,7 +58,8 @@ def _write_gradio_images_atomically() -> None:
     """Gradio 6.31 saves output images into a content-addressed cache path with a plain write_bytes: when two
     requests produce the same image at once (the same example clicked twice), one truncates the file while the
     other is serving it ("Too little data for declared Content-Length", a broken download). Same path means same
-    bytes, so keep an existing file and write new ones through a temporary name and an atomic rename."""
+    bytes, so keep an existing file and write new ones through a temporary name and an atomic rename. Encoded
+    with less effort than Gradio's default (shared/serving/images.py)."""
     from gradio import processing_utils
 
     original = getattr(processing_utils, "save_pil_to_cache", None)
@@ -65,7 +67,7 @@ def _write_gradio_images_atomically() -> None:
         return
 
     def save_pil_to_cache(img, cache_dir: str, name: str = "image", format: str = "webp") -> str:
-        data = processing_utils.encode_pil_to_bytes(img, format)
+        data = encode_image(img, format)
         folder = Path(cache_dir) / processing_utils.hash_bytes(data)
         folder.mkdir(exist_ok=True, parents=True)
         target = (folder / f"{name}.{format}").resolve()

@@ -6,6 +6,7 @@ the engine alone called in this process on the same input, in one script run.
     .venv/bin/python bench/bench_app_overhead.py --vad        # Silero VAD: JIT vs ONNX per window vs sequence ONNX
     .venv/bin/python bench/bench_app_overhead.py --pictures   # drawing: new figures vs pooled ones
     .venv/bin/python bench/bench_app_overhead.py --handlers [--root DIR]   # handlers' CPU in-process, no Gradio
+    .venv/bin/python bench/bench_app_overhead.py --floor      # gradio_client against a do-nothing Gradio app
 
 Each tab uses its CPU default model: Transcribe `offline:whisper-tiny.en` (engine: faster-whisper's
 `WhisperModel.transcribe`, same options: beam 1, no previous-text conditioning, no VAD filter), Diarize
@@ -103,16 +104,17 @@ def clip_file(seconds: float, folder: Path) -> Path:
 
 
 @contextmanager
-def launched_app(root: Path, log_name: str) -> Iterator[tuple[str, int]]:
-    """`python app.py` of the checkout `root` on a free port, offline, with this process's environment; yields its
-    URL and process id and stops it on exit. Its output goes to artifacts/<log_name>."""
+def launched_app(root: Path, log_name: str, script: str = "app.py") -> Iterator[tuple[str, int]]:
+    """`python app.py` (or `script`, run with `--port`) of the checkout `root` on a free port, offline, with this
+    process's environment; yields its URL and process id and stops it on exit. Its output goes to
+    artifacts/<log_name>."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     (ROOT / "artifacts").mkdir(exist_ok=True)
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
     with open(ROOT / "artifacts" / log_name, "w") as log:
-        process = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=root, env=env, stdout=log,
+        process = subprocess.Popen([sys.executable, script, "--port", str(port)], cwd=root, env=env, stdout=log,
                                    stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -224,6 +226,49 @@ def bench_tabs(root: Path, label: str, repeats: int, clip_s: float, only: list[s
     return results
 
 
+# the floor: a Gradio app doing nothing, so what remains is Gradio's and gradio_client's own cost per request
+FLOOR_APP = """
+import sys, tempfile
+from pathlib import Path
+import gradio as gr
+
+FOLDER = Path(tempfile.mkdtemp())
+FILES = [FOLDER / name for name in ("a.srt", "a.vtt", "a.json")]
+for file in FILES:
+    file.write_text("x" * 2000)
+
+with gr.Blocks() as demo:
+    text, audio, out, files = gr.Textbox(), gr.Audio(type="filepath"), gr.Textbox(), gr.File(file_count="multiple")
+    gr.Button().click(lambda t: t, text, out, api_name="noop")
+    gr.Button().click(lambda a: str(a), audio, out, api_name="upload")
+    gr.Button().click(lambda t: [str(f) for f in FILES], text, files, api_name="three_files")
+demo.queue().launch(server_port=int(sys.argv[2]), allowed_paths=[str(FOLDER)])
+"""
+
+
+def bench_floor(repeats: int, clip_s: float) -> None:
+    """gradio_client against a do-nothing Gradio app: a text round trip, the same with the clip uploaded, and one
+    returning three small files (downloaded by the client): the fixed cost no handler change can remove."""
+    from gradio_client import Client, handle_file
+
+    with tempfile.TemporaryDirectory() as folder:
+        script = Path(folder) / "floor_app.py"
+        script.write_text(FLOOR_APP)
+        clip = clip_file(clip_s, Path(folder))
+        with launched_app(ROOT, "bench_app_overhead_floor.log", str(script)) as (url, pid):
+            client = Client(url, verbose=False)
+            times = median_times({
+                "no-op (text in, text out)": lambda: client.predict("x", api_name="/noop"),
+                f"upload the {clip_s:g} s clip, text out": lambda: client.predict(handle_file(str(clip)),
+                                                                                 api_name="/upload"),
+                "text in, 3 files out (downloaded)": lambda: client.predict("x", api_name="/three_files"),
+            }, repeats, cpu_of(pid))
+    for name, runs in times.items():
+        if not name.endswith(" cpu"):
+            cpu = statistics.median(times[f"{name} cpu"])
+            print(f"{name:38s} wall {statistics.median(runs):6.3f} s   CPU (both processes) {cpu:6.3f} s")
+
+
 def bench_vad(repeats: int) -> None:
     """Silero VAD window probabilities on 30 s and 10 min of speech: the streaming JIT model window by window (what
     the app used), the ONNX model window by window (what live transcription used), the sequence ONNX model."""
@@ -314,10 +359,14 @@ def main() -> None:
     parser.add_argument("--vad", action="store_true", help="only the Silero VAD comparison")
     parser.add_argument("--pictures", action="store_true", help="only the picture drawing comparison")
     parser.add_argument("--handlers", action="store_true", help="only the in-process handler CPU comparison")
+    parser.add_argument("--floor", action="store_true", help="only gradio_client against a do-nothing Gradio app")
     args = parser.parse_args()
     root = args.root.resolve()
     sys.path.insert(0, str(root))
     sys.path.insert(1, str(ROOT))
+    if args.floor:
+        bench_floor(args.repeats, args.clip_s)
+        return
     if args.vad or args.pictures or args.handlers:
         (bench_vad if args.vad else bench_pictures if args.pictures else bench_handlers)(args.repeats)
         return
