@@ -137,6 +137,7 @@ def quality(diarizers: dict[str, Callable[..., list]], say: Callable[[str], None
 def held_out(diarizers: dict[str, Callable[..., list]], seeds: list[int], say: Callable[[str], None]) -> None:
     from tests.overlap_speech import PLAN, build_conversation, overlap_share
 
+    everything = {(version, known): Score() for version in diarizers for known in (False, True)}
     for seed in seeds:
         conversations = [build_conversation(f"{name}#{seed}", speakers, seconds, seed + index)
                          for index, (name, speakers, seconds, _) in enumerate(PLAN)]
@@ -150,6 +151,14 @@ def held_out(diarizers: dict[str, Callable[..., list]], seeds: list[int], say: C
                 for conversation in conversations:
                     score(diarizer, conversation.samples, conversation.turns, known, pooled)
                 say(pooled.row(f"{version} count {'given' if known else 'auto'}"))
+                for field in vars(pooled):
+                    total = everything[version, known]
+                    setattr(total, field, getattr(total, field) + getattr(pooled, field))
+    if seeds:
+        say(f"\n== all held-out mixes pooled (seeds {', '.join(map(str, seeds))}) ==\n{HEADER}")
+        for known in (False, True):
+            for version in diarizers:
+                say(everything[version, known].row(f"{version} count {'given' if known else 'auto'}"))
 
 
 def speed(diarizers: dict[str, Callable[..., list]], minutes: float, repeats: int, say: Callable[[str], None]) -> None:
