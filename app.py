@@ -23,7 +23,7 @@ from shared import config
 from shared.config import SETTINGS
 from shared.models.availability import start_hub_probe
 from shared.serving.cancel import make_model_events_cancellable
-from shared.serving.images import encode_image
+from shared.serving.gradio_io import encode_image, wav_is_playable
 from shared.serving.widgets import INSIDE_CSS
 from tabs import audio_to_audio, classify, diarize, evaluate, settings, transcribe, tts, visualize, zero_shot
 
@@ -32,7 +32,8 @@ TITLE = "Audio Demo Suite"
 
 def _memoize_gradio_playable_check() -> None:
     """Gradio runs ffprobe on every example audio while building the page (about 20 runs for the same 6 files,
-    over a second of start-up). Same file, same answer: remember it per (path, size, mtime)."""
+    over a second of start-up), and again on every output audio file (~90 ms each). A wav file's header answers
+    without ffprobe; other files: same file, same answer, remembered per (path, size, mtime)."""
     from gradio import processing_utils
 
     check = getattr(processing_utils, "audio_is_playable", None)
@@ -44,6 +45,9 @@ def _memoize_gradio_playable_check() -> None:
         return check(path)
 
     def audio_is_playable(path: str) -> bool:
+        known = wav_is_playable(path)  # every output wav is new: its header answers without ffprobe
+        if known is not None:
+            return known
         try:
             stat = os.stat(path)
         except OSError:
@@ -51,6 +55,7 @@ def _memoize_gradio_playable_check() -> None:
         return playable(path, stat.st_size, stat.st_mtime)
 
     audio_is_playable.cache_info = playable.cache_info  # type: ignore[attr-defined]
+    audio_is_playable.__wrapped__ = check  # type: ignore[attr-defined]
     processing_utils.audio_is_playable = audio_is_playable
 
 
