@@ -25,6 +25,7 @@ from shared.outputs.batch import preview, summary_columns
 from shared.serving.dataset_source import dataset_source
 from shared.serving.estimates import estimate_batch, estimate_from_audio
 from shared.serving.timeline_widget import timeline_component
+from shared.serving.uploads import forget_upload
 from shared.serving.widgets import (
     MODEL_EVENT,
     audio_input,
@@ -143,11 +144,15 @@ def who_said_what_timeline(audio: str | None, rows: Any) -> str:
 @gpu_task(estimate_from_audio)
 def enrol_speaker(audio: str | None, name: str = "", enrolled: list | None = None) -> tuple:
     """Enrol one voice: a 5–30 s clip of one person and their name → the enrolled list (this one added or
-    replacing the same name), its table, a line saying what happened."""
+    replacing the same name), its table, a line saying what happened. The clip is deleted after the request: only
+    its voiceprint stays, in the page."""
     voices = ks.voices_from_json(enrolled)
     if not audio:
         raise UserError("Record or upload 5–30 s of that person speaking alone.")
-    clip = load_audio(audio, 16_000, max_duration_s=ks.MAX_ENROL_S + 1)
+    try:
+        clip = load_audio(audio, 16_000, max_duration_s=ks.MAX_ENROL_S + 1)
+    finally:
+        forget_upload(audio)
     voices = ks.with_voice(voices, ks.enrol(clip, name))
     return ([voice.to_json() for voice in voices], views.voice_rows(voices),
             f"Enrolled **{voices[-1].name}** ({voices[-1].seconds:.1f} s). Diarizations now name matching speakers.")
@@ -160,12 +165,17 @@ def forget_voices() -> tuple:
 @user_errors
 @gpu_task(estimate_from_audio)
 def verify_speakers(first: str | None, second: str | None, threshold: float | None = ks.VERIFY_THRESHOLD) -> tuple:
-    """Two clips → same speaker or not: the verdict in words and {similarity, threshold, same_speaker}."""
-    if not first or not second:
-        raise UserError("Give two clips to compare.")
-    if threshold is None or not -1.0 <= float(threshold) <= 1.0:
-        raise UserError("The threshold is a cosine similarity between -1 and 1.")
-    clips = [load_audio(path, 16_000, max_duration_s=dz.max_duration_s()) for path in (first, second)]
+    """Two clips → same speaker or not: the verdict in words and {similarity, threshold, same_speaker}. Both clips
+    are deleted after the request."""
+    try:
+        if not first or not second:
+            raise UserError("Give two clips to compare.")
+        if threshold is None or not -1.0 <= float(threshold) <= 1.0:
+            raise UserError("The threshold is a cosine similarity between -1 and 1.")
+        clips = [load_audio(path, 16_000, max_duration_s=dz.max_duration_s()) for path in (first, second)]
+    finally:
+        forget_upload(first)
+        forget_upload(second)
     verification = ks.verify(*clips, threshold=float(threshold))
     return verification.meaning(), verification.to_json()
 
@@ -274,7 +284,7 @@ def known_speakers_section() -> gr.JSON:
                     "or microphone). Diarizations then name a speaker when their voiceprint's cosine similarity to "
                     f"an enrolled voice reaches {ks.VERIFY_THRESHOLD:.2f} (the equal-error-rate point measured on "
                     "real voices), else *unknown*. The voiceprints stay in this page: the server keeps none and no "
-                    "other user sees them (an uploaded clip sits in Gradio's upload cache until its hourly clean-up).")
+                    "other user sees them; the clips you enrol or verify are deleted once they are read.")
         with gr.Row():
             with gr.Column():
                 enrol_audio = audio_input("A clip of one person (5–30 s)")

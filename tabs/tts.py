@@ -6,10 +6,7 @@ reads its x-vector; scored by speaker similarity), or 2–4 side by side with a 
 from __future__ import annotations
 
 import functools
-import hashlib
-import os
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -20,8 +17,8 @@ from shared.models.availability import default_model
 from shared.models.loader import get_loader
 from shared.serving.estimates import audio_seconds, estimate_from_text
 from shared.serving.relay import Outlet, relay
+from shared.serving.uploads import forget_upload
 from shared.serving.widgets import (
-    EXAMPLES_DIR,
     MODEL_EVENT,
     draw_pending,
     example_paths,
@@ -131,32 +128,6 @@ CONSENT = ("**Consent.** Clone only a voice you may use: your own, or one whose 
 CLONE_EXAMPLE = "Now I can say anything you type, in the voice of the recording."
 REFERENCE_EXAMPLES = ["speech_piper.wav"]
 CLONE_FALLBACK = "microsoft/speecht5_tts"  # the small cloning model, when the codec LMs exceed the memory budget
-
-
-def forget_upload(path: str | None) -> None:
-    """Delete the reference recording Gradio saved for this request (only a file inside Gradio's upload folder:
-    never one a caller passed from elsewhere, nor a copy of one of the app's example files, which other tabs' example
-    buttons share), and its folder when that is left empty."""
-    if not path:
-        return
-    upload_root = Path(gr.utils.get_upload_folder()).resolve()
-    file = Path(path).resolve()
-    if upload_root not in file.parents or not file.is_file() or file_digest(file) in example_digests():
-        return
-    file.unlink(missing_ok=True)
-    if file.parent != upload_root and not any(file.parent.iterdir()):
-        os.rmdir(file.parent)
-
-
-def file_digest(path: Path) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
-@functools.cache
-def example_digests() -> frozenset[str]:
-    """SHA-256 of every example file the app ships (Gradio's cache shares one copy per content)."""
-    return frozenset(file_digest(path) for path in EXAMPLES_DIR.iterdir() if path.is_file())
 
 
 def clone_estimate(text: str | None = None, reference: str | None = None, model: str = "", *args: Any,

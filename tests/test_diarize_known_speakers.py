@@ -159,16 +159,21 @@ def client(app_url: str) -> Client:
 
 def test_api_enrol_verify_and_named_diarization(client: Client, conversation, voices: list[ks.Voice],
                                                 tmp_path: Path) -> None:
+    import gradio as gr
     import soundfile as sf
 
     clip, _, enrol = conversation
-    joe, short = tmp_path / "joe.wav", tmp_path / "short.wav"  # short: sample.wav from 14 s on, then Joe
+    # short: sample.wav from 14 s on, then Joe; Joe's clip has a name of its own so this run's upload can be told
+    # from earlier runs' (Gradio's upload folder outlives a test session)
+    joe, short = tmp_path / f"joe_{tmp_path.name}.wav", tmp_path / "short.wav"
     sf.write(joe, enrol["Joe"], RATE)
     sf.write(short, clip.samples[14 * RATE:], RATE)
     known = [voice.to_json() for voice in voices[:2]]  # Ann and Bea as an API user keeps them
     enrolled, table, status = client.predict(handle_file(str(joe)), "Joe", known, api_name="/enrol_speaker")
     assert "Joe" in status and [row[0] for row in table["data"]] == ["Ann", "Bea", "Joe"]
     assert len(enrolled[2]["voiceprint"]) == 256
+    uploads = Path(gr.utils.get_upload_folder())
+    assert list(uploads.rglob(joe.name)) == []  # the server deleted the enrolment clip: only its voiceprint stays
     turns, info, *_ = client.predict(handle_file(str(short)), model=dz.OFFLINE_DIARIZER, enrolled=enrolled,
                                      inside=False, api_name="/diarize")
     assert {t["speaker"] for t in turns} == {"Ann", "Bea", "Joe"} and "Known speakers" in info
@@ -177,8 +182,11 @@ def test_api_enrol_verify_and_named_diarization(client: Client, conversation, vo
     assert {row[0] for row in rows["data"]} == {"Ann", "Bea", "Joe"} and "Joe: " in text
     srt = next(f for f in files if f.endswith(".srt"))
     assert all(cue.text.startswith(("Ann:", "Bea:", "Joe:")) for cue in parse_cues(Path(srt).read_text()))
-    verdict, result = client.predict(handle_file(str(GRADIO_VOICES / "cate_blanch.mp3")),
-                                     handle_file(str(GRADIO_VOICES / "heath_ledger.mp3")), api_name="/verify_speakers")
+    cate, heath = (tmp_path / f"{name}_{tmp_path.name}.mp3" for name in ("cate", "heath"))
+    cate.write_bytes((GRADIO_VOICES / "cate_blanch.mp3").read_bytes())
+    heath.write_bytes((GRADIO_VOICES / "heath_ledger.mp3").read_bytes())
+    verdict, result = client.predict(handle_file(str(cate)), handle_file(str(heath)), api_name="/verify_speakers")
     assert result["same_speaker"] is False and result["threshold"] == ks.VERIFY_THRESHOLD and "threshold" in verdict
+    assert list(uploads.rglob(cate.name)) == list(uploads.rglob(heath.name)) == []
     with pytest.raises(Exception, match="5–30 s"):
         client.predict(handle_file(str(GRADIO_VOICES / "heath_ledger.mp3")), "Heath", [], api_name="/enrol_speaker")

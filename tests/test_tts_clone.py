@@ -199,7 +199,7 @@ def test_speaker_similarity_separates_voices(loader: ModelLoader) -> None:
 
 # ---- the uploaded reference is deleted; the API ----------------------------------------------------------------------
 def test_only_gradio_uploads_are_deleted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tabs import tts as tab
+    from shared.serving.uploads import forget_upload
 
     monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
     upload = tmp_path / "gradio" / "abc123" / "voice.wav"
@@ -211,7 +211,7 @@ def test_only_gradio_uploads_are_deleted(tmp_path: Path, monkeypatch: pytest.Mon
     example.parent.mkdir()
     example.write_bytes((EXAMPLES / "speech_piper.wav").read_bytes())
     for path in (str(upload), str(elsewhere), str(example), None):
-        tab.forget_upload(path)
+        forget_upload(path)
     assert not upload.exists() and not upload.parent.exists() and elsewhere.exists() and example.exists()
 
 
