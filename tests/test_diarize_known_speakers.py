@@ -159,13 +159,16 @@ def client(app_url: str) -> Client:
 
 def test_api_enrol_verify_and_named_diarization(client: Client, conversation, voices: list[ks.Voice],
                                                 tmp_path: Path) -> None:
+    import uuid
+
     import gradio as gr
     import soundfile as sf
 
     clip, _, enrol = conversation
-    # short: sample.wav from 14 s on, then Joe; Joe's clip has a name of its own so this run's upload can be told
-    # from earlier runs' (Gradio's upload folder outlives a test session)
-    joe, short = tmp_path / f"joe_{tmp_path.name}.wav", tmp_path / "short.wav"
+    # short: sample.wav from 14 s on, then Joe; the clips to be deleted get names of their own, so this run's uploads
+    # can be told from earlier runs' (Gradio's upload folder outlives a test session)
+    run = uuid.uuid4().hex[:12]
+    joe, short = tmp_path / f"joe_{run}.wav", tmp_path / "short.wav"
     sf.write(joe, enrol["Joe"], RATE)
     sf.write(short, clip.samples[14 * RATE:], RATE)
     known = [voice.to_json() for voice in voices[:2]]  # Ann and Bea as an API user keeps them
@@ -182,7 +185,7 @@ def test_api_enrol_verify_and_named_diarization(client: Client, conversation, vo
     assert {row[0] for row in rows["data"]} == {"Ann", "Bea", "Joe"} and "Joe: " in text
     srt = next(f for f in files if f.endswith(".srt"))
     assert all(cue.text.startswith(("Ann:", "Bea:", "Joe:")) for cue in parse_cues(Path(srt).read_text()))
-    cate, heath = (tmp_path / f"{name}_{tmp_path.name}.mp3" for name in ("cate", "heath"))
+    cate, heath = (tmp_path / f"{name}_{run}.mp3" for name in ("cate", "heath"))
     cate.write_bytes((GRADIO_VOICES / "cate_blanch.mp3").read_bytes())
     heath.write_bytes((GRADIO_VOICES / "heath_ledger.mp3").read_bytes())
     verdict, result = client.predict(handle_file(str(cate)), handle_file(str(heath)), api_name="/verify_speakers")
