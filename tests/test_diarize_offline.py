@@ -106,6 +106,18 @@ def test_clusters_that_never_meet_in_a_window_are_one_voice(second_half: np.ndar
     assert offline.merge_strangers(embeddings, activity, assignment, keep_at_least=3)[1] == 0
 
 
+def test_a_given_count_is_made_by_spectral_clustering() -> None:
+    rng = np.random.default_rng(7)
+    directions = [_unit(0), _unit(35), _unit(0, far=True)]  # two close voices (0.18 apart) and a far one
+    truth = np.repeat(np.arange(3), [12, 8, 5])
+    vectors = np.stack([directions[group] + rng.normal(0, 0.05, 256) for group in truth]).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    labels = offline.spectral_labels(vectors, 3)
+    assert len(set(zip(truth, labels, strict=True))) == 3  # the same three groups, whatever their numbers
+    assert offline.spectral_labels(vectors, 3).tolist() == labels.tolist()  # seeded: the same answer every run
+    assert offline.spectral_labels(vectors, 2).max() == 1
+
+
 def test_count_notes_say_why_a_request_was_not_met() -> None:
     assert offline.count_note(2, 2, None, None, 10) == ""
     assert offline.count_note(3, None, 2, 4, 10) == ""
@@ -150,6 +162,9 @@ def test_a_pair_of_close_voices_is_found_as_two() -> None:
 
 def test_speaker_counts_asked_for_are_honoured_or_explained(three_voices: Conversation) -> None:
     assert len(diarize(three_voices, num_speakers=2).speakers) == 2
+    three = diarize(three_voices, num_speakers=3)
+    evaluation = scoring.evaluate(three_voices.turns, three.turns, three_voices.duration_s, collar_s=0.25)
+    assert len(three.speakers) == 3 and evaluation.der <= 0.12 and "spectral" in three.internals.method
     more = diarize(three_voices, min_speakers=4)
     if len(more.speakers) < 4:
         assert "at least 4" in more.internals.note

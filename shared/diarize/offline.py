@@ -81,6 +81,10 @@ MINOR_THRESHOLD = 0.3
 # tree cut at 0.18) it took 11.9 % to 8.8 %, with the same answer at any share 0.15-0.25 and distance 0.25-0.3 and at
 # window steps of 1 to 2.5 s (8.7-9.1 %); sample.wav's two telephone speakers (0.2 apart) meet in nearly every window
 # and stay two.
+# With the count given, spectral clustering makes that many groups (spectral_labels) instead of merging the tree's
+# closest clusters: held-out mixes (bench_overlap.py seeds 101+202 | 303+404) 7.1 -> 6.0 % | 6.8 -> 6.3 % pooled DER,
+# the main set unchanged at 8.8 %; scikit-learn's SpectralClustering gave 6.7 | 6.3 %, complete linkage 8.5 | 7.5 %.
+SPECTRAL_RESTARTS = 10  # k-means runs on the spectral embedding; the tightest is kept
 STRANGER_SHARE = 0.15
 STRANGER_DISTANCE = 0.25
 MIN_GAP_S = 0.1  # gaps shorter than this inside one speaker's speech are filled
@@ -107,6 +111,7 @@ class Clustering:
     clustered: np.ndarray  # (windows, 3) bool: the embeddings the tree was built on
     tree: np.ndarray | None  # their scipy linkage matrix (None with fewer than two)
     merged: int = 0  # clusters joined afterwards because they never met in a window (merge_strangers)
+    spectral: bool = False  # a given count: spectral clustering made the groups (the tree is shown for reference)
 
 
 class OfflineDiarizer:
@@ -309,7 +314,7 @@ def cluster_details(embeddings: np.ndarray, clean_frames: np.ndarray, activity: 
                     num_speakers: int | None, min_speakers: int | None, max_speakers: int | None,
                     threshold: float = THRESHOLD) -> Clustering:
     """`cluster`, plus which embeddings the tree was built on and the tree itself."""
-    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.cluster.hierarchy import linkage
 
     windows, speakers, _ = embeddings.shape
     assignment = np.full((windows, speakers), -1, dtype=int)
@@ -326,22 +331,56 @@ def cluster_details(embeddings: np.ndarray, clean_frames: np.ndarray, activity: 
     else:
         from scipy.spatial.distance import cdist
 
-        distances = cdist(vectors, vectors, "cosine")
         tree = linkage(vectors, method="average", metric="cosine")
-        floor = num_speakers or min_speakers or 1
-        labels = fcluster(tree, threshold, criterion="distance") - 1
-        labels = _merge_minor(distances, _drop_crumbs(vectors, labels, floor), floor)
-        found = labels.max() + 1
-        wanted = num_speakers or int(np.clip(found, min_speakers or 1, max_speakers or found))
-        if wanted < found:  # keep merging the closest clusters (what the tree does, minus the crumbs set aside)
-            labels = _merge_closest(distances, labels, wanted)
-        elif wanted > found:
-            labels = fcluster(tree, min(wanted, len(vectors)), criterion="maxclust") - 1
+        if num_speakers and len(vectors) > num_speakers:
+            labels = spectral_labels(vectors, num_speakers)
+        else:
+            labels = _cut_tree(tree, cdist(vectors, vectors, "cosine"), vectors, num_speakers, min_speakers,
+                               max_speakers, threshold)
     assignment = assign_windows(embeddings, activity, _centroids(vectors, labels))
     merged = 0
     if num_speakers is None:
         assignment, merged = merge_strangers(embeddings, activity, assignment, min_speakers or 1)
-    return Clustering(assignment, train, tree, merged)
+    return Clustering(assignment, train, tree, merged, spectral=bool(num_speakers and len(vectors) > num_speakers))
+
+
+def _cut_tree(tree: np.ndarray, distances: np.ndarray, vectors: np.ndarray, num_speakers: int | None,
+              min_speakers: int | None, max_speakers: int | None, threshold: float) -> np.ndarray:
+    """Labels from the tree cut at `threshold`, crumbs and minor clusters joined, then merged or split to honour
+    the count or min/max."""
+    from scipy.cluster.hierarchy import fcluster
+
+    floor = num_speakers or min_speakers or 1
+    labels = fcluster(tree, threshold, criterion="distance") - 1
+    labels = _merge_minor(distances, _drop_crumbs(vectors, labels, floor), floor)
+    found = labels.max() + 1
+    wanted = num_speakers or int(np.clip(found, min_speakers or 1, max_speakers or found))
+    if wanted < found:  # keep merging the closest clusters (what the tree does, minus the crumbs set aside)
+        return _merge_closest(distances, labels, wanted)
+    if wanted > found:
+        return fcluster(tree, min(wanted, len(vectors)), criterion="maxclust") - 1
+    return labels
+
+
+def spectral_labels(vectors: np.ndarray, count: int, restarts: int = SPECTRAL_RESTARTS) -> np.ndarray:
+    """`count` clusters of unit `vectors` by spectral clustering (Ng, Jordan & Weiss): the cosine affinities (negative
+    ones as 0) normalised by degree, their top `count` eigenvectors with rows scaled to unit length, then k-means
+    (k-means++ starts, seeded: the same answer every run; the best of `restarts` that uses every cluster)."""
+    from scipy.cluster.vq import kmeans2
+
+    affinity = np.clip(vectors @ vectors.T, 0.0, 1.0)
+    np.fill_diagonal(affinity, 0.0)
+    degree = np.maximum(affinity.sum(axis=1), 1e-9)
+    eigenvectors = np.linalg.eigh(affinity / np.sqrt(np.outer(degree, degree)))[1][:, -count:]
+    points = eigenvectors / np.maximum(np.linalg.norm(eigenvectors, axis=1, keepdims=True), 1e-9)
+    rng = np.random.default_rng(0)
+    best, best_spread = np.arange(len(points)) % count, np.inf
+    for _ in range(restarts):
+        centres, labels = kmeans2(points, count, minit="++", seed=rng)
+        spread = float(((points - centres[labels]) ** 2).sum())
+        if len(np.unique(labels)) == count and spread < best_spread:
+            best, best_spread = labels, spread
+    return np.unique(best, return_inverse=True)[1]
 
 
 def assign_windows(embeddings: np.ndarray, activity: np.ndarray, centroids: np.ndarray) -> np.ndarray:
@@ -543,10 +582,15 @@ def _internals(segmentation: LocalSegmentation, embeddings: np.ndarray, clusteri
         chunk_s=WINDOW_SAMPLES / SAMPLE_RATE, ran=ran, embeddings=embeddings[usable], owners=np.argwhere(usable),
         speakers=[names.get(int(speaker), "") for speaker in clustering.assignment[usable]],
         clustered=clustering.clustered[usable], linkage=clustering.tree, threshold=threshold,
-        method=_method(threshold, clustering.merged), request=request)
+        method=_method(threshold, clustering), request=request)
 
 
-def _method(threshold: float, merged: int) -> str:
+def _method(threshold: float, clustering: Clustering) -> str:
+    if clustering.spectral:
+        speakers = int(clustering.assignment.max()) + 1
+        return (f"spectral clustering of the cosine affinities into the {speakers} speakers asked for (the "
+                "average-linkage tree is drawn for reference)")
+    merged = clustering.merged
     method = f"average-linkage agglomerative clustering on cosine distance, cut at {threshold:g}"
     if merged:
         method += (f"; then {merged} pair(s) of clusters that never spoke in the same window and were under "
