@@ -64,7 +64,7 @@ def _write_gradio_images_atomically() -> None:
     requests produce the same image at once (the same example clicked twice), one truncates the file while the
     other is serving it ("Too little data for declared Content-Length", a broken download). Same path means same
     bytes, so keep an existing file and write new ones through a temporary name and an atomic rename. Encoded
-    with less effort than Gradio's default (shared/serving/images.py)."""
+    with less effort than Gradio's default (shared/serving/gradio_io.py)."""
     from gradio import processing_utils
 
     original = getattr(processing_utils, "save_pil_to_cache", None)

@@ -25,7 +25,7 @@ from shared.outputs.batch import preview, summary_columns
 from shared.serving.dataset_source import dataset_source
 from shared.serving.estimates import estimate_batch, estimate_from_audio
 from shared.serving.timeline_widget import timeline_component
-from shared.serving.uploads import forget_upload
+from shared.serving.uploads import forgets_uploads
 from shared.serving.widgets import (
     MODEL_EVENT,
     audio_input,
@@ -140,6 +140,7 @@ def who_said_what_timeline(audio: str | None, rows: Any) -> str:
     return views.lines_timeline(data, duration, audio)
 
 
+@forgets_uploads("audio")
 @user_errors
 @gpu_task(estimate_from_audio)
 def enrol_speaker(audio: str | None, name: str = "", enrolled: list | None = None) -> tuple:
@@ -149,10 +150,7 @@ def enrol_speaker(audio: str | None, name: str = "", enrolled: list | None = Non
     voices = ks.voices_from_json(enrolled)
     if not audio:
         raise UserError("Record or upload 5–30 s of that person speaking alone.")
-    try:
-        clip = load_audio(audio, 16_000, max_duration_s=ks.MAX_ENROL_S + 1)
-    finally:
-        forget_upload(audio)
+    clip = load_audio(audio, 16_000, max_duration_s=ks.MAX_ENROL_S + 1)
     voices = ks.with_voice(voices, ks.enrol(clip, name))
     return ([voice.to_json() for voice in voices], views.voice_rows(voices),
             f"Enrolled **{voices[-1].name}** ({voices[-1].seconds:.1f} s). Diarizations now name matching speakers.")
@@ -162,20 +160,17 @@ def forget_voices() -> tuple:
     return [], [], "No voices enrolled."
 
 
+@forgets_uploads("first", "second")
 @user_errors
 @gpu_task(estimate_from_audio)
 def verify_speakers(first: str | None, second: str | None, threshold: float | None = ks.VERIFY_THRESHOLD) -> tuple:
     """Two clips → same speaker or not: the verdict in words and {similarity, threshold, same_speaker}. Both clips
     are deleted after the request."""
-    try:
-        if not first or not second:
-            raise UserError("Give two clips to compare.")
-        if threshold is None or not -1.0 <= float(threshold) <= 1.0:
-            raise UserError("The threshold is a cosine similarity between -1 and 1.")
-        clips = [load_audio(path, 16_000, max_duration_s=dz.max_duration_s()) for path in (first, second)]
-    finally:
-        forget_upload(first)
-        forget_upload(second)
+    if not first or not second:
+        raise UserError("Give two clips to compare.")
+    if threshold is None or not -1.0 <= float(threshold) <= 1.0:
+        raise UserError("The threshold is a cosine similarity between -1 and 1.")
+    clips = [load_audio(path, 16_000, max_duration_s=dz.max_duration_s()) for path in (first, second)]
     verification = ks.verify(*clips, threshold=float(threshold))
     return verification.meaning(), verification.to_json()
 

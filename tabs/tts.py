@@ -17,7 +17,7 @@ from shared.models.availability import default_model
 from shared.models.loader import get_loader
 from shared.serving.estimates import audio_seconds, estimate_from_text
 from shared.serving.relay import Outlet, relay
-from shared.serving.uploads import forget_upload
+from shared.serving.uploads import forgets_uploads
 from shared.serving.widgets import (
     MODEL_EVENT,
     draw_pending,
@@ -99,17 +99,15 @@ def _draw_now_if_open(is_open: bool, recording: Any) -> tuple:
     return _draw_stream_inside(recording) if is_open else (gr.skip(), gr.skip(), gr.skip())
 
 
+@forgets_uploads("reference")
 @user_errors
 @gpu_task(estimate_from_text)
 def run_compare(text: str, models: list[str] | None = None, seed: float = 0, asr_model: str = tts.ASR_MODEL,
                 reference: str | None = None, progress: gr.Progress = gr.Progress()) -> tuple:
     """2–4 models on one text with the round-trip WER; with a `reference` recording (deleted after the request) the
     cloning models speak in its voice and every row gets its speaker similarity to it."""
-    try:
-        results = clone.compare_in_voice(text, models, reference, int(seed or 0), asr_model,
-                                         progress=lambda f, d: progress(f, desc=d))
-    finally:
-        forget_upload(reference)
+    results = clone.compare_in_voice(text, models, reference, int(seed or 0), asr_model,
+                                     progress=lambda f, d: progress(f, desc=d))
     players, pictures = [], []
     for result in results:
         speech = result.speech
@@ -136,6 +134,7 @@ def clone_estimate(text: str | None = None, reference: str | None = None, model:
     return estimate_from_text(text, model) + 0.5 * min(audio_seconds(reference), MAX_REFERENCE_S)
 
 
+@forgets_uploads("reference")
 @user_errors
 @gpu_task(clone_estimate)
 def run_clone(text: str, reference: str | None = None, model: str = clone.DEFAULT_CLONE_MODEL, transcript: str = "",
@@ -146,10 +145,7 @@ def run_clone(text: str, reference: str | None = None, model: str = clone.DEFAUL
     def report(fraction: float, desc: str) -> None:
         progress(fraction, desc=desc)
 
-    try:
-        result = clone.clone_voice(text, reference, model, transcript, int(seed or 0), progress=report)
-    finally:
-        forget_upload(reference)
+    result = clone.clone_voice(text, reference, model, transcript, int(seed or 0), progress=report)
     speech = result.speech
     return (views.write_wav(speech, "cloned.wav"), views.spectrogram(speech), views.clone_markdown(result),
             result.to_json(), *inside_outputs(inside_tts.render_inside, speech.recording(), inside))

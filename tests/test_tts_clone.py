@@ -215,6 +215,26 @@ def test_only_gradio_uploads_are_deleted(tmp_path: Path, monkeypatch: pytest.Mon
     assert not upload.exists() and not upload.parent.exists() and elsewhere.exists() and example.exists()
 
 
+def test_a_decorated_handler_forgets_its_uploads_even_when_it_fails(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from shared.serving.uploads import forgets_uploads
+
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
+    upload = tmp_path / "gradio" / "abc123" / "voice.wav"
+    upload.parent.mkdir(parents=True)
+    upload.write_bytes(b"RIFF")
+
+    @forgets_uploads("recording")
+    def handler(text: str, recording: str | None = None) -> str:
+        raise UserError(f"{text}: bad recording")
+
+    with pytest.raises(UserError, match="bad recording"):
+        handler("x", recording=str(upload))
+    assert not upload.exists()
+    with pytest.raises(TypeError, match="generator"):
+        forgets_uploads("recording")(lambda recording: (yield recording))
+
+
 def test_tts_clone_api(app_url: str, reference_wav: Path) -> None:
     from gradio_client import Client, handle_file
 

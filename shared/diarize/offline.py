@@ -11,9 +11,10 @@ so it needs no token and no hub.
    file and sliced;
 4. clustering: agglomerative (average linkage, cosine distance) on the embeddings with enough clean speech, cut at
    a distance threshold; clusters of one embedding, and small clusters close to a big one, join their nearest
-   cluster; then the closest clusters merge (or the tree is cut lower) to honour an exact number or min/max. With an
-   automatic count, clusters that never speak in the same window and are close are one voice and join
-   (`merge_strangers`: inside a 10 s window the segmentation model itself tells voices apart). Every
+   cluster; then the closest clusters merge (or the tree is cut lower) to honour min/max. With an automatic count,
+   clusters that never speak in the same window and are close are one voice and join (`merge_strangers`: inside a
+   10 s window the segmentation model itself tells voices apart); an exact number asked for is made by spectral
+   clustering of the embeddings instead of the tree (`spectral_labels`). Every
    local speaker then goes to its closest centroid; two local speakers of one window go to different speakers only
    when they speak at the same time there (the model often splits one voice into two local speakers at a turn
    change; forcing those apart, as a plain Hungarian assignment does, hands half of that voice to someone else);
@@ -81,12 +82,12 @@ MINOR_THRESHOLD = 0.3
 # tree cut at 0.18) it took 11.9 % to 8.8 %, with the same answer at any share 0.15-0.25 and distance 0.25-0.3 and at
 # window steps of 1 to 2.5 s (8.7-9.1 %); sample.wav's two telephone speakers (0.2 apart) meet in nearly every window
 # and stay two.
+STRANGER_SHARE = 0.15
+STRANGER_DISTANCE = 0.25
 # With the count given, spectral clustering makes that many groups (spectral_labels) instead of merging the tree's
 # closest clusters: held-out mixes (bench_overlap.py seeds 101+202 | 303+404) 7.1 -> 6.0 % | 6.8 -> 6.3 % pooled DER,
 # the main set unchanged at 8.8 %; scikit-learn's SpectralClustering gave 6.7 | 6.3 %, complete linkage 8.5 | 7.5 %.
 SPECTRAL_RESTARTS = 10  # k-means runs on the spectral embedding; the tightest is kept
-STRANGER_SHARE = 0.15
-STRANGER_DISTANCE = 0.25
 MIN_GAP_S = 0.1  # gaps shorter than this inside one speaker's speech are filled
 MIN_TURN_S = 0.1  # shorter turns are dropped
 
@@ -325,31 +326,31 @@ def cluster_details(embeddings: np.ndarray, clean_frames: np.ndarray, activity: 
     if train.sum() < 2:
         train = usable
     vectors = embeddings[train]
+    spectral = bool(num_speakers and len(vectors) > num_speakers)  # a given count: spectral clustering makes it
     tree = None
     if len(vectors) == 1:
         labels = np.zeros(1, dtype=int)
     else:
-        from scipy.spatial.distance import cdist
-
         tree = linkage(vectors, method="average", metric="cosine")
-        if num_speakers and len(vectors) > num_speakers:
+        if spectral:
             labels = spectral_labels(vectors, num_speakers)
         else:
-            labels = _cut_tree(tree, cdist(vectors, vectors, "cosine"), vectors, num_speakers, min_speakers,
-                               max_speakers, threshold)
+            labels = _cut_tree(tree, vectors, num_speakers, min_speakers, max_speakers, threshold)
     assignment = assign_windows(embeddings, activity, _centroids(vectors, labels))
     merged = 0
     if num_speakers is None:
         assignment, merged = merge_strangers(embeddings, activity, assignment, min_speakers or 1)
-    return Clustering(assignment, train, tree, merged, spectral=bool(num_speakers and len(vectors) > num_speakers))
+    return Clustering(assignment, train, tree, merged, spectral)
 
 
-def _cut_tree(tree: np.ndarray, distances: np.ndarray, vectors: np.ndarray, num_speakers: int | None,
-              min_speakers: int | None, max_speakers: int | None, threshold: float) -> np.ndarray:
+def _cut_tree(tree: np.ndarray, vectors: np.ndarray, num_speakers: int | None, min_speakers: int | None,
+              max_speakers: int | None, threshold: float) -> np.ndarray:
     """Labels from the tree cut at `threshold`, crumbs and minor clusters joined, then merged or split to honour
     the count or min/max."""
     from scipy.cluster.hierarchy import fcluster
+    from scipy.spatial.distance import cdist
 
+    distances = cdist(vectors, vectors, "cosine")
     floor = num_speakers or min_speakers or 1
     labels = fcluster(tree, threshold, criterion="distance") - 1
     labels = _merge_minor(distances, _drop_crumbs(vectors, labels, floor), floor)

@@ -6,12 +6,40 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import gradio as gr
 
 from shared.serving.widgets import EXAMPLES_DIR
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def forgets_uploads(*parameters: str) -> Callable[[F], F]:
+    """Decorate a handler so the recordings passed as `parameters` are deleted (`forget_upload`) once it returns or
+    raises. Plain functions only: a generator's body runs after the call returns."""
+
+    def decorate(fn: F) -> F:
+        if inspect.isgeneratorfunction(fn):
+            raise TypeError(f"{fn.__name__} is a generator: its uploads would be deleted before it runs")
+        signature = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            given = signature.bind_partial(*args, **kwargs).arguments
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                for name in parameters:
+                    forget_upload(given.get(name))
+
+        return run  # type: ignore[return-value]
+
+    return decorate
 
 
 def forget_upload(path: str | None) -> None:
