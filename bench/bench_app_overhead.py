@@ -19,7 +19,10 @@ drawn), since a single pipeline call would not do the tab's work; with tiny mode
 their ratio mostly measures the app's fixed cost and pictures.
 
 The app answers with its API defaults, "Inside the model" pictures included; each tab with pictures is also
-timed with `inside=False` (text only). `--root` measures another checkout
+timed with `inside=False` (text only), and once more (pictures included) through a client given one SSL context
+for all its calls (`Client(url, ssl_verify=ssl.create_default_context())`): gradio_client otherwise opens every
+HTTP call with a new httpx client that loads the certificate bundle into a new SSL context (~25 ms each, even for
+http://; a request makes 3 + one per output file). `--root` measures another checkout
 (e.g. an export of an older commit: its app and its `shared` package); both processes get the same environment.
 Medians over `--repeats` interleaved runs after one warm-up each; OMP_NUM_THREADS=1 unless set. Wall time and CPU
 time (this process + the app's, threads and children included) are both reported: on a machine shared with other
@@ -34,6 +37,7 @@ import functools
 import json
 import os
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -197,16 +201,18 @@ def bench_tabs(root: Path, label: str, repeats: int, clip_s: float, only: list[s
             url, pid):
         clip = clip_file(clip_s, Path(folder))
         client = Client(url, verbose=False)
+        kept_ssl = Client(url, verbose=False, ssl_verify=ssl.create_default_context())  # see the docstring
         text = " ".join(SENTENCES)
         for tab, (api_name, kwargs, engine) in engines(clip).items():
             if only and not any(word.lower() in tab.lower() for word in only):
                 continue
             first = text if api_name == "/tts" else handle_file(str(clip))
 
-            def app(api_name: str = api_name, first: Any = first, kwargs: dict = kwargs, **extra: Any) -> Any:
-                return client.predict(first, **kwargs, **extra, api_name=api_name)
+            def app(api_name: str = api_name, first: Any = first, kwargs: dict = kwargs, caller: Any = client,
+                    **extra: Any) -> Any:
+                return caller.predict(first, **kwargs, **extra, api_name=api_name)
 
-            calls = {"engine": engine, "app": app}
+            calls = {"engine": engine, "app": app, "app, one SSL context": functools.partial(app, caller=kept_ssl)}
             if api_name != "/visualize":  # its pictures are its answer; the others can skip theirs (inside=False)
                 calls["app, inside=False"] = functools.partial(app, inside=False)
             times = median_times(calls, repeats, cpu_of(pid))
@@ -215,11 +221,13 @@ def bench_tabs(root: Path, label: str, repeats: int, clip_s: float, only: list[s
             results["tabs"][tab] = {
                 "median_s": medians, "runs": times, "ratio": medians["app"] / medians["engine"],
                 "ratio_without_pictures": medians[without] / medians["engine"],
+                "ratio_one_ssl_context": medians["app, one SSL context"] / medians["engine"],
                 "cpu_ratio": medians["app cpu"] / medians["engine cpu"],
                 "cpu_ratio_without_pictures": medians[f"{without} cpu"] / medians["engine cpu"]}
             row = results["tabs"][tab]
             print(f"{tab:38s} wall: engine {medians['engine']:6.2f} s app {medians['app']:6.2f} s "
-                  f"{row['ratio']:5.2f}x (no pictures {row['ratio_without_pictures']:5.2f}x) | CPU: engine "
+                  f"{row['ratio']:5.2f}x (no pictures {row['ratio_without_pictures']:5.2f}x, one SSL context "
+                  f"{row['ratio_one_ssl_context']:5.2f}x) | CPU: engine "
                   f"{medians['engine cpu']:6.2f} s app {medians['app cpu']:6.2f} s {row['cpu_ratio']:5.2f}x "
                   f"(no pictures {row['cpu_ratio_without_pictures']:5.2f}x)", flush=True)
     results["load_average_end"] = os.getloadavg()
@@ -256,17 +264,22 @@ def bench_floor(repeats: int, clip_s: float) -> None:
         script.write_text(FLOOR_APP)
         clip = clip_file(clip_s, Path(folder))
         with launched_app(ROOT, "bench_app_overhead_floor.log", str(script)) as (url, pid):
-            client = Client(url, verbose=False)
-            times = median_times({
-                "no-op (text in, text out)": lambda: client.predict("x", api_name="/noop"),
-                f"upload the {clip_s:g} s clip, text out": lambda: client.predict(handle_file(str(clip)),
-                                                                                 api_name="/upload"),
-                "text in, 3 files out (downloaded)": lambda: client.predict("x", api_name="/three_files"),
-            }, repeats, cpu_of(pid))
+            calls = {}
+            for kind, client in (("", Client(url, verbose=False)),
+                                 (", one SSL context", Client(url, verbose=False,
+                                                              ssl_verify=ssl.create_default_context()))):
+                calls |= {
+                    f"no-op (text in, text out){kind}": lambda c=client: c.predict("x", api_name="/noop"),
+                    f"upload the {clip_s:g} s clip, text out{kind}": lambda c=client: c.predict(
+                        handle_file(str(clip)), api_name="/upload"),
+                    f"text in, 3 files out (downloaded){kind}": lambda c=client: c.predict(
+                        "x", api_name="/three_files"),
+                }
+            times = median_times(calls, repeats, cpu_of(pid))
     for name, runs in times.items():
         if not name.endswith(" cpu"):
             cpu = statistics.median(times[f"{name} cpu"])
-            print(f"{name:38s} wall {statistics.median(runs):6.3f} s   CPU (both processes) {cpu:6.3f} s")
+            print(f"{name:56s} wall {statistics.median(runs):6.3f} s   CPU (both processes) {cpu:6.3f} s")
 
 
 def bench_vad(repeats: int) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -189,6 +190,21 @@ class ForwardCounter:
     def __exit__(self, *exc: object) -> None:
         if self._handle is not None:
             self._handle.remove()
+
+
+BACKGROUND_THREADS = 2  # pictures drawn at once while models run (each request starts at most one)
+_background: ThreadPoolExecutor | None = None
+_background_lock = threading.Lock()
+
+
+def in_background(work: Callable[[], Any]) -> Future:
+    """Start `work` on a small shared thread pool: a picture drawn while a model decodes in native code, which
+    releases the GIL, so on an idle core it costs no wall time. The caller collects it with `.result()`."""
+    global _background
+    with _background_lock:
+        if _background is None:
+            _background = ThreadPoolExecutor(BACKGROUND_THREADS, thread_name_prefix="inside-ahead")
+    return _background.submit(work)
 
 
 def to_numpy(tensor: Any) -> np.ndarray:

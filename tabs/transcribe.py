@@ -132,7 +132,7 @@ def run_transcribe(audio: str | None, model: str = OFFLINE, language: str = "aut
     progress(0.0, desc="Decoding audio")
     clip = load_audio(audio, SAMPLE_RATE)
     result = transcribe(clip, model, _options(language, task, timestamps, beam_size),
-                        progress=lambda f, d: progress(f, desc=d), inside=True)
+                        progress=lambda f, d: progress(f, desc=d), inside=True, draw_inside=inside)
     karaoke, word_files, alignment = _aligned(clip, result, aligner, audio, progress) if align \
         else (karaoke_html(None), None, None)
     payload = result.to_json()

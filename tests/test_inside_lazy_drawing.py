@@ -55,7 +55,7 @@ def figures(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     for module in (inside_asr, inside_classify, inside_diarize, inside_tts, inside_zero_shot):
         counting(module, "new_figure")
-    counting(inside_asr, "whisper_input_image")
+    counting(inside_asr, "whisper_window_image")
     return made
 
 

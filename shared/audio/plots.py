@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from shared.audio.dsp import Spectrogram, mel_frequencies, power_to_db
+from shared.audio.layout_memo import memo_layout_engine
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -31,7 +32,8 @@ _pool_lock = threading.Lock()
 
 
 def new_figure(figsize: tuple[float, float] = FIGSIZE) -> Figure:
-    """An empty figure of `figsize` inches at DPI with constrained layout: a pooled one when free, else a new one.
+    """An empty figure of `figsize` inches at DPI with constrained layout (remembered per picture: layout_memo.py):
+    a pooled one when free, else a new one.
     It is the caller's alone until `to_rgb` rasterises (and pools) it."""
     with _pool_lock:
         free = _pool.get(tuple(figsize))
@@ -40,7 +42,7 @@ def new_figure(figsize: tuple[float, float] = FIGSIZE) -> Figure:
     from matplotlib.backends.backend_agg import FigureCanvasAgg  # imported on first plot: faster app start-up
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=figsize, dpi=DPI, layout="constrained")
+    fig = Figure(figsize=figsize, dpi=DPI, layout=memo_layout_engine())
     FigureCanvasAgg(fig)
     return fig
 
@@ -160,6 +162,12 @@ def mel_image(mel: np.ndarray, duration_s: float, fmin: float, fmax: float, *, a
     fig.colorbar(image, ax=ax, format="%+.0f dB" if as_db else "%.1f", pad=0.01,
                  label=None if as_db else "power / max")
     return to_rgb(fig)
+
+
+def whisper_window_image(log_mel: np.ndarray, audio_s: float) -> np.ndarray:
+    """Whisper's 30 s input window (mel bins × 10 ms frames, `audio_s` of it sound), its columns max-pooled to the
+    display width first."""
+    return whisper_input_image(pool_columns(log_mel), audio_s)
 
 
 def whisper_input_image(log_mel: np.ndarray, audio_s: float) -> np.ndarray:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from shared.audio.plots import new_figure, pool_columns, to_rgb, waveform_envelope, whisper_input_image
+from shared.audio.plots import new_figure, pool_columns, to_rgb, waveform_envelope, whisper_window_image
 from shared.audio.timeline import short_label
 from shared.audio.windows import Window
 from shared.classify.capture import ModelInput, PatchGrid
@@ -131,7 +131,7 @@ def whisper_input_view(result: ClassifyResult, model_input: ModelInput) -> Insid
     """The log-mel window Whisper's encoder read for the most confident window (the rest of the 30 s is padding)."""
     window = result.windows[model_input.window_index]
     seconds = model_input.n_samples / model_input.sample_rate
-    image = whisper_input_image(pool_columns(model_input.values), seconds)
+    image = whisper_window_image(model_input.values, seconds)
     return InsideView("Whisper's input", image,
                       f"The log-mel spectrogram of {_window_phrase(window, model_input.window_index + 1)}, its most "
                       f"confident ({model_input.label} {model_input.score:.2f}): {model_input.values.shape[0]} mel "

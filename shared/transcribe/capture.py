@@ -2,17 +2,21 @@
 encoder input and the probabilities of generate()'s own language-detection step (`WhisperCapture`), the decoder's
 per-step probabilities (`TokenRecorder`, a logits processor that only watches), the first CTC emissions
 (`CtcEmissions`), how many frames Moonshine's encoder made of each chunk (`EncoderFrames`), a transducer's decoding
-steps (`TdtStep`), and the dataclasses that hold them (`AsrInside`, `DecodedToken`). No Gradio, no drawing."""
+steps (`TdtStep`), and the dataclasses that hold them (`AsrInside`, `DecodedToken`). No Gradio; the one picture
+made here is faster-whisper's input window, drawn in the background while the engine decodes when the caller will
+show it (`start_faster_whisper_input`)."""
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from shared.audio.dsp import whisper_log_mel
-from shared.inside import ThreadHooks, to_numpy
+from shared.audio.plots import whisper_window_image
+from shared.inside import ThreadHooks, in_background, to_numpy
 
 CTC_VIEW_FRAMES = 1000  # frames kept for the emission picture (20 s at 20 ms): about the plot width in pixels
 BEAM_TOKENS_NOTE = ("Per-token probabilities are recorded for greedy decoding (beam size 1); beam search keeps "
@@ -52,6 +56,9 @@ class AsrInside:
     """What the run kept for the "Inside the model" views: tensors it had anyway, no second forward pass."""
     card: str = ""  # architecture card with the loaded model's parameter count
     log_mel: np.ndarray | None = None  # the first 30 s window's model input (mel bins × 10 ms frames)
+    draw_input: bool = False  # the caller will show the views: draw the input window while the engine decodes
+    input_image: np.ndarray | None = None  # that picture, when drawn during the run
+    pending_input: Future | None = field(default=None, repr=False)  # (log_mel, picture) being computed
     languages: dict[str, float] | None = None  # language code → probability (first window), when detected
     language_note: str = ""  # why there are no language probabilities (English-only, language given)
     tokens: list[DecodedToken] = field(default_factory=list)
@@ -73,13 +80,29 @@ def language_note(multilingual: bool, language: str | None) -> str:
 
 
 # ---- faster-whisper (CTranslate2) ----------------------------------------------------------------------------------
+def start_faster_whisper_input(kept: AsrInside, model: Any, samples: np.ndarray, audio_s: float) -> None:
+    """Before decoding: compute the log-mel input of 16 kHz `samples` (and, with `kept.draw_input`, its picture) in
+    the background; CTranslate2 decodes without the GIL, so this overlaps with it. `keep_faster_whisper` collects
+    it."""
+    n_mels = model.feature_extractor.mel_filters.shape[0]
+
+    def work() -> tuple[np.ndarray, np.ndarray | None]:
+        log_mel = whisper_log_mel(samples, n_mels)
+        return log_mel, (whisper_window_image(log_mel, audio_s) if kept.draw_input else None)
+
+    kept.pending_input = in_background(work)
+
+
 def keep_faster_whisper(kept: AsrInside, model: Any, samples: np.ndarray, info: Any, tokens: list[DecodedToken],
                         unit: str, language: str | None) -> None:
     """Store a faster-whisper run: its words or segments (`unit`) with their probabilities, the log-mel input of
     16 kHz `samples`, and the language probabilities when the engine detected the language (`info`)."""
     # CTranslate2 computes its features internally and does not return them; computing the log-mel is signal
     # processing, not a forward pass
-    kept.log_mel = whisper_log_mel(samples, model.feature_extractor.mel_filters.shape[0])
+    if kept.pending_input is not None:
+        (kept.log_mel, kept.input_image), kept.pending_input = kept.pending_input.result(), None
+    else:
+        kept.log_mel = whisper_log_mel(samples, model.feature_extractor.mel_filters.shape[0])
     kept.tokens, kept.tokens_unit = tokens, unit
     if info.all_language_probs:  # only when the engine detected the language (the same run's first step)
         kept.languages = {code: float(p) for code, p in info.all_language_probs}

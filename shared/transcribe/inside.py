@@ -10,7 +10,7 @@ import html
 
 import numpy as np
 
-from shared.audio.plots import new_figure, pool_columns, to_rgb, whisper_input_image
+from shared.audio.plots import new_figure, pool_columns, to_rgb, whisper_window_image
 from shared.inside import InsideView, gallery_value
 from shared.transcribe.capture import AsrInside, DecodedToken, EncodedChunk, TdtStep
 from shared.transcribe.run import Transcript
@@ -33,7 +33,7 @@ def inside_views(result: Transcript) -> list[InsideView]:
         return []
     views = []
     if kept.log_mel is not None:
-        views.append(log_mel_view(kept.log_mel, result.audio_s))
+        views.append(log_mel_view(kept.log_mel, result.audio_s, kept.input_image))
     if kept.tokens:
         views.append(tokens_view(kept.tokens, kept.tokens_unit, result.audio_s))
     if kept.languages:
@@ -75,8 +75,9 @@ def render_inside(result: Transcript, draw: bool = True) -> tuple[list, str]:
 
 
 # ---- Whisper --------------------------------------------------------------------------------------------------------
-def log_mel_view(log_mel: np.ndarray, audio_s: float) -> InsideView:
-    image = whisper_input_image(pool_columns(log_mel), audio_s)
+def log_mel_view(log_mel: np.ndarray, audio_s: float, image: np.ndarray | None = None) -> InsideView:
+    """Whisper's input window with its caption; `image` when the run already drew it (while the engine decoded)."""
+    image = whisper_window_image(log_mel, audio_s) if image is None else image
     shown = min(audio_s, 30.0)
     padding = f" The clip fills {shown:.1f} s; the rest of the window (right of the dashed line) is padding." \
         if audio_s < 30 else " Longer audio is cut into 30 s windows; this is the first."

@@ -33,6 +33,7 @@ from shared.transcribe.capture import (
     keep_faster_whisper,
     keep_whisper,
     language_note,
+    start_faster_whisper_input,
 )
 from shared.transcribe.ctc import CtcFrames
 
@@ -123,11 +124,13 @@ class _Recognized(NamedTuple):
 
 def transcribe(clip: AudioClip, model_id: str, options: TranscribeOptions = TranscribeOptions(), *,
                loader: ModelLoader | None = None, progress: Progress = no_progress,
-               inside: bool = False) -> Transcript:
+               inside: bool = False, draw_inside: bool = False) -> Transcript:
     """Transcribe (or translate into English) a 16 kHz mono clip with a registry ASR model. Returns the text, the
     segments/words with times in seconds, the language, and the device, dtype, compute and load times (s).
     Silence (under 0.2 s of speech by Silero VAD) returns an empty `no_speech` transcript without running the
-    model. `inside=True` also keeps what the "Inside the model" views need (from this run; no extra forward pass).
+    model. `inside=True` also keeps what the "Inside the model" views need (from this run; no extra forward pass);
+    `draw_inside=True` says they will be drawn, so a picture that does not depend on the decoding may be drawn
+    while the model runs.
     Raises UserError for a non-ASR model or options it cannot honour."""
     spec = validate(clip, model_id, options)
     loader = loader or get_loader()
@@ -136,7 +139,7 @@ def transcribe(clip: AudioClip, model_id: str, options: TranscribeOptions = Tran
     progress(0.05, f"Loading {model_id}")
     with Stopwatch() as load:
         entry = loader.entry(model_id)
-    kept = AsrInside() if inside else None
+    kept = AsrInside(draw_input=draw_inside) if inside else None
     with loader.use(model_id) as model:
         with Stopwatch() as compute:
             recognized = _recognize(spec, model, clip.samples, options, progress, kept, loader)
@@ -244,6 +247,8 @@ def _faster_whisper(model: Any, samples: np.ndarray, model_id: str, options: Tra
     _check_english_only(model_id, model.model.is_multilingual, options)
     duration = len(samples) / SAMPLE_RATE
     word_level = options.timestamps == "word"
+    if kept is not None:
+        start_faster_whisper_input(kept, model, samples, duration)
     raw_segments, info = model.transcribe(
         samples, language=options.language, task=options.task, beam_size=options.beam_size,
         word_timestamps=word_level, condition_on_previous_text=False, vad_filter=False)
