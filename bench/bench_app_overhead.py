@@ -7,6 +7,7 @@ the engine alone called in this process on the same input, in one script run.
     .venv/bin/python bench/bench_app_overhead.py --pictures   # drawing: new figures vs pooled ones
     .venv/bin/python bench/bench_app_overhead.py --handlers [--root DIR]   # handlers' CPU in-process, no Gradio
     .venv/bin/python bench/bench_app_overhead.py --floor      # gradio_client against a do-nothing Gradio app
+    HF_HOME=<tiny cache> .venv/bin/python bench/bench_app_overhead.py --phases   # where a request's time goes
 
 Each tab uses its CPU default model: Transcribe `offline:whisper-tiny.en` (engine: faster-whisper's
 `WhisperModel.transcribe`, same options: beam 1, no previous-text conditioning, no VAD filter), Diarize
@@ -282,6 +283,44 @@ def bench_floor(repeats: int, clip_s: float) -> None:
             print(f"{name:56s} wall {statistics.median(runs):6.3f} s   CPU (both processes) {cpu:6.3f} s")
 
 
+PHASES = ("queue_wait", "preprocess", "fn_call", "postprocess", "total")  # Gradio's per-request trace, ms
+
+
+def bench_phases(repeats: int, clip_s: float) -> None:
+    """Where one request's time goes: the app launched with GRADIO_PROFILING=1 (Gradio's own per-request traces:
+    queue wait, preprocess, the handler, postprocess) and called through a client with one SSL context, next to
+    the client's wall time; medians of `repeats` after a warm-up, per tab and with/without the pictures."""
+    from gradio_client import Client, handle_file
+
+    os.environ["GRADIO_PROFILING"] = "1"  # inherited by the launched app
+    with tempfile.TemporaryDirectory() as folder, launched_app(ROOT, "bench_app_overhead_phases.log") as (url, _):
+        clip = handle_file(str(clip_file(clip_s, Path(folder))))
+        client = Client(url, verbose=False, ssl_verify=ssl.create_default_context())
+        cases = [(f"{tab}, inside={inside}", api, kwargs | {"inside": inside})
+                 for tab, api, kwargs in (("Transcribe", "/transcribe", {"model": "offline:whisper-tiny.en"}),
+                                          ("Diarize", "/diarize", {"model": "offline:diarizer"}))
+                 for inside in (True, False)] + [("Visualize", "/visualize", {})]
+        print(f"{'ms, medians of ' + str(repeats):28s} client wall " + " ".join(f"{name:>12s}" for name in PHASES))
+        for name, api, kwargs in cases:
+            call = functools.partial(client.predict, clip, **kwargs, api_name=api)
+            walls = [_timed(call) for _ in range(repeats + 1)][1:]
+            traces = _traces(url)[-repeats:]
+            print(f"{name:28s} {statistics.median(walls) * 1000:11.0f} " + " ".join(
+                f"{statistics.median(trace[f'{phase}_ms'] for trace in traces):12.1f}" for phase in PHASES))
+
+
+def _timed(call: Timed) -> float:
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+def _traces(url: str) -> list[dict]:
+    """The app's request traces with a handler (page loads and other calls left out), oldest first."""
+    with urllib.request.urlopen(url + "gradio_api/profiling/traces") as response:
+        return [trace for trace in json.load(response) if trace.get("fn_call_ms", 0) > 0]
+
+
 def bench_vad(repeats: int) -> None:
     """Silero VAD window probabilities on 30 s and 10 min of speech: the streaming JIT model window by window (what
     the app used), the ONNX model window by window (what live transcription used), the sequence ONNX model."""
@@ -315,8 +354,9 @@ def bench_vad(repeats: int) -> None:
 
 
 def bench_pictures(repeats: int) -> None:
-    """Transcribe's inside pictures and Visualize's five pictures: new figures each time vs pooled figures."""
-    from shared.audio import plots
+    """Transcribe's inside pictures and Visualize's five pictures: new figures each time vs pooled figures (the
+    layout measured every time), vs pooled figures with the layout remembered (shared/audio/layout_memo.py)."""
+    from shared.audio import layout_memo, plots
     from shared.audio.intake import load_audio
     from shared.transcribe import inside
     from shared.transcribe.run import transcribe
@@ -327,11 +367,15 @@ def bench_pictures(repeats: int) -> None:
     result = transcribe(clip, "offline:whisper-tiny.en", inside=True)
     for name, draw in (("Transcribe inside views", lambda: inside.inside_views(result)),
                        ("Visualize pictures", lambda: visualize_clip(clip))):
-        fresh = {"new figures": lambda draw=draw: (plots.empty_pool(), draw())}
-        pooled = {"pooled figures": draw}
-        times = {**median_times(fresh, repeats), **median_times(pooled, repeats)}
-        new_s, pooled_s = statistics.median(times["new figures"]), statistics.median(times["pooled figures"])
-        print(f"{name:26s} new figures {new_s:6.3f} s   pooled {pooled_s:6.3f} s   ratio {pooled_s / new_s:.2f}x")
+        times = median_times({
+            "new figures": lambda draw=draw: (plots.empty_pool(), layout_memo.forget(), draw()),
+            "pooled figures": lambda draw=draw: (layout_memo.forget(), draw()),
+            "pooled, layout remembered": draw}, repeats)
+        new_s, pooled_s, kept_s = (statistics.median(times[name]) for name in (
+            "new figures", "pooled figures", "pooled, layout remembered"))
+        print(f"{name:26s} new figures {new_s:6.3f} s   pooled {pooled_s:6.3f} s ({pooled_s / new_s:.2f}x)   "
+              f"layout remembered too {kept_s:6.3f} s ({kept_s / new_s:.2f}x of new, {kept_s / pooled_s:.2f}x of "
+              "pooled)")
 
 
 def bench_handlers(repeats: int) -> None:
@@ -373,12 +417,13 @@ def main() -> None:
     parser.add_argument("--pictures", action="store_true", help="only the picture drawing comparison")
     parser.add_argument("--handlers", action="store_true", help="only the in-process handler CPU comparison")
     parser.add_argument("--floor", action="store_true", help="only gradio_client against a do-nothing Gradio app")
+    parser.add_argument("--phases", action="store_true", help="only where a request's time goes (Gradio's traces)")
     args = parser.parse_args()
     root = args.root.resolve()
     sys.path.insert(0, str(root))
     sys.path.insert(1, str(ROOT))
-    if args.floor:
-        bench_floor(args.repeats, args.clip_s)
+    if args.floor or args.phases:
+        (bench_floor if args.floor else bench_phases)(args.repeats, args.clip_s)
         return
     if args.vad or args.pictures or args.handlers:
         (bench_vad if args.vad else bench_pictures if args.pictures else bench_handlers)(args.repeats)
