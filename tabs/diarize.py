@@ -16,7 +16,7 @@ from shared.diarize import run as dz
 from shared.diarize import who_said_what as wsw
 from shared.diarize.access import OFFLINE_DIARIZER
 from shared.diarize.batch import diarize_batch
-from shared.diarize.inside import render_inside
+from shared.diarize.inside import SegmentationAhead, render_inside
 from shared.diarize.views import DIARIZE_COLUMNS
 from shared.diarize.who_said_what import OFFLINE_ASR
 from shared.errors import UserError
@@ -72,8 +72,11 @@ def run_diarize(audio: str | None, model: str = OFFLINE_DIARIZER, num_speakers: 
     voices = ks.voices_from_json(enrolled)
     clip = load_audio(audio, 16_000, max_duration_s=dz.max_duration_s())
     reference_text = _read_rttm(reference_rttm)
+    ahead = SegmentationAhead() if inside else None  # the pictures will be shown: start one during the run
     result = dz.diarize(clip, model, num_speakers, min_speakers, max_speakers, token=hf_token or None,
-                        progress=lambda fraction, desc: progress(0.95 * fraction, desc=desc))
+                        progress=lambda fraction, desc: progress(0.95 * fraction, desc=desc), hook=ahead)
+    if ahead is not None:
+        result = ahead.keep(result)
     if voices:
         progress(0.95, desc="Naming known speakers")
         result = ks.name_diarization(result, clip, voices)

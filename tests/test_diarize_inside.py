@@ -6,6 +6,7 @@ and the gallery comes back through the API."""
 from __future__ import annotations
 
 import math
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +119,43 @@ def test_offline_views_come_from_the_one_run(sample_clip: AudioClip, cpu_loader:
         "Stage 1 — local segmentation", "Stage 2 — speaker embeddings", "Stage 3 — clustering"]
     assert f"dashed line ({offline_diarizer.THRESHOLD:g})" in gallery[2][1]
     assert "Built-in diarizer" in card and format_count(encoder_parameters) in card and "ONNX" in card
+
+
+def test_segmentation_picture_drawn_during_the_run_is_the_one_drawn_after(
+        sample_clip: AudioClip, cpu_loader: ModelLoader, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hook hears of the segmentation before the embeddings are computed, the picture is drawn in the
+    background pool, and the gallery is the one drawing the finished run gives."""
+    events: list[tuple[str, str, int]] = []
+    original_embed, original_view = offline_diarizer.OfflineDiarizer.embed, inside.segmentation_view
+
+    def embed(self: Any, *args: Any) -> Any:
+        events.append(("embed", threading.current_thread().name, 0))
+        return original_embed(self, *args)
+
+    def view(scores: Any) -> Any:
+        events.append(("draw", threading.current_thread().name, len(scores.ran)))
+        return original_view(scores)
+
+    monkeypatch.setattr(offline_diarizer.OfflineDiarizer, "embed", embed)
+    monkeypatch.setattr(inside, "segmentation_view", view)
+    ahead = inside.SegmentationAhead()
+
+    def hook(step_name: str, artifact: Any) -> None:
+        events.append((f"hook {step_name}", threading.current_thread().name, 0))
+        ahead(step_name, artifact)
+
+    result = ahead.keep(dz.diarize(sample_clip, dz.OFFLINE_DIARIZER, loader=cpu_loader, hook=hook))
+    drawn = result.internals.drawn["segmentation"]
+    in_run = [event for event, thread, _ in events if not thread.startswith("inside-ahead")]
+    assert in_run == ["hook segmentation", "embed"]  # told before the embeddings are computed
+    draws = [event for event in events if event[0] == "draw"]
+    assert len(draws) == 1 and draws[0][1].startswith("inside-ahead") and draws[0][2] == len(result.internals.ran)
+    gallery, _ = inside.render_inside(result)
+    assert len(events) == 3  # the gallery took the picture drawn during the run
+    result.internals.drawn.clear()
+    again, _ = inside.render_inside(result)
+    assert np.array_equal(gallery[0][0], drawn.image) and np.array_equal(again[0][0], drawn.image)
+    assert [caption for _, caption in gallery] == [caption for _, caption in again]
 
 
 def test_offline_silence_has_a_card_and_no_pictures() -> None:

@@ -7,7 +7,7 @@ its `DiarizationInternals` itself (shared/diarize/offline.py); the end-to-end Ne
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -32,6 +32,18 @@ class DiarizationInternals:
     threshold: float | None = None  # where that tree is cut
     request: str = ""  # the number of speakers asked for, in words ("" = automatic)
     note: str = ""  # why the number of speakers differs from the request ("" = it does not; built-in diarizer)
+    drawn: dict[str, Any] = field(default_factory=dict, repr=False)  # step name → its picture, drawn during the run
+
+
+@dataclass
+class LocalScores:
+    """The local segmentation step as the pictures need it; the built-in diarizer hands it to its hook as soon as
+    the step is done ("segmentation"), and the same arrays become the start of `DiarizationInternals`."""
+
+    scores: np.ndarray  # (chunks, frames, local speakers) 0..1
+    chunk_starts_s: np.ndarray  # (chunks,) where each chunk starts in the file
+    chunk_s: float  # chunk length (10 s)
+    ran: np.ndarray  # (chunks,) bool: chunks the model ran on
 
 
 @dataclass

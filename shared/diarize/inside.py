@@ -5,13 +5,16 @@ capture.py); no model is run again. The entry point is `render_inside`."""
 
 from __future__ import annotations
 
+from concurrent.futures import Future
+from typing import Any
+
 import numpy as np
 
 from shared.audio.plots import new_figure, pool_columns, to_rgb
-from shared.diarize.capture import DiarizationInternals, FrameActivity
+from shared.diarize.capture import DiarizationInternals, FrameActivity, LocalScores
 from shared.diarize.run import Diarization
 from shared.diarize.views import speaker_colors
-from shared.inside import InsideView, gallery_value
+from shared.inside import InsideView, gallery_value, in_background
 
 MAX_CHUNKS_DRAWN = 80  # rows of the segmentation picture: a 30-minute file has 700-1800 chunks
 FRAME_COLUMNS = 300  # columns per chunk in that picture (a chunk has ~590 frames)
@@ -36,9 +39,28 @@ def render_inside(recording: Diarization, draw: bool = True) -> tuple[list[tuple
     return gallery_value(views), card
 
 
+class SegmentationAhead:
+    """A `diarize(hook=...)` that draws the segmentation picture as soon as that step is done, in the background
+    while the voice prints are computed (Resemblyzer's LSTM and onnxruntime release the GIL); `keep` puts the
+    picture into the finished run, where `diarization_views` takes it instead of drawing it again."""
+
+    def __init__(self) -> None:
+        self.pending: Future | None = None
+
+    def __call__(self, step_name: str, artifact: Any) -> None:
+        if step_name == "segmentation":
+            self.pending = in_background(lambda: segmentation_view(artifact))
+
+    def keep(self, result: Diarization) -> Diarization:
+        """The run with the picture drawn during it (waited for here: it is usually done already)."""
+        if self.pending is not None and isinstance(result.internals, DiarizationInternals):
+            result.internals.drawn["segmentation"] = self.pending.result()
+        return result
+
+
 def diarization_views(internals: DiarizationInternals, colors: dict[str, str]) -> list[InsideView]:
     """The three stages, each a picture with its caption; `colors` maps final speakers to the timeline's colours."""
-    views = [segmentation_view(internals)]
+    views = [internals.drawn.get("segmentation") or segmentation_view(internals)]
     for make in (embedding_view, clustering_view):
         view = make(internals, colors)
         if view is not None:
@@ -46,7 +68,7 @@ def diarization_views(internals: DiarizationInternals, colors: dict[str, str]) -
     return views
 
 
-def segmentation_view(internals: DiarizationInternals) -> InsideView:
+def segmentation_view(internals: DiarizationInternals | LocalScores) -> InsideView:
     scores = internals.scores
     chunks, _, slots = scores.shape
     rows = np.unique(np.linspace(0, chunks - 1, min(chunks, MAX_CHUNKS_DRAWN)).round().astype(int))

@@ -33,13 +33,14 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from shared.diarize.capture import DiarizationInternals, speaker_request
+from shared.diarize.capture import DiarizationInternals, LocalScores, speaker_request
 from shared.errors import ModelUnavailableError
 from shared.models.device import Placement
 from shared.models.registry import ModelSpec
@@ -132,9 +133,11 @@ class OfflineDiarizer:
 
     def run(self, samples: np.ndarray, *, num_speakers: int | None = None, min_speakers: int | None = None,
             max_speakers: int | None = None, speech: list[tuple[float, float]] | None = None,
-            threshold: float = THRESHOLD, progress: Progress = no_progress
-            ) -> tuple[list[Turn], DiarizationInternals | None]:
-        """The turns and what the run computed on the way (None when there was no speech to look at)."""
+            threshold: float = THRESHOLD, progress: Progress = no_progress,
+            hook: Callable[[str, Any], None] | None = None) -> tuple[list[Turn], DiarizationInternals | None]:
+        """The turns and what the run computed on the way (None when there was no speech to look at).
+        `hook(step_name, artifact)`, as pyannote's pipelines take it, hears of a step as soon as it is done:
+        "segmentation" with its `LocalScores` (the embeddings are still to come)."""
         samples = np.ascontiguousarray(samples, dtype=np.float32)
         if speech is None:
             progress(0.0, "Finding speech (Silero VAD)")
@@ -143,6 +146,8 @@ class OfflineDiarizer:
             return [], None
         speech_mask = _speech_mask(speech, _num_frames(len(samples)))
         segmentation = self.segment(samples, speech_mask, progress)
+        if hook is not None:
+            hook("segmentation", local_scores(segmentation))
         count = speaker_count(segmentation, speech_mask)
         progress(0.55, "Speaker embeddings (Resemblyzer)")
         embeddings, clean_frames = self.embed(samples, segmentation)
@@ -575,15 +580,22 @@ def _internals(segmentation: LocalSegmentation, embeddings: np.ndarray, clusteri
     """The run's intermediate arrays for the "Inside the model" pictures (views of what was computed, no copies
     of the audio)."""
     usable = ~np.isnan(embeddings[..., 0])
-    windows = len(segmentation.window_starts)
-    scores = segmentation.scores if segmentation.scores is not None else segmentation.activity.astype(np.float32)
-    ran = segmentation.ran if segmentation.ran is not None else np.ones(windows, bool)
+    local = local_scores(segmentation)
     return DiarizationInternals(
-        scores=scores, chunk_starts_s=segmentation.window_starts * FRAME_HOP / SAMPLE_RATE,
-        chunk_s=WINDOW_SAMPLES / SAMPLE_RATE, ran=ran, embeddings=embeddings[usable], owners=np.argwhere(usable),
+        scores=local.scores, chunk_starts_s=local.chunk_starts_s, chunk_s=local.chunk_s, ran=local.ran,
+        embeddings=embeddings[usable], owners=np.argwhere(usable),
         speakers=[names.get(int(speaker), "") for speaker in clustering.assignment[usable]],
         clustered=clustering.clustered[usable], linkage=clustering.tree, threshold=threshold,
         method=_method(threshold, clustering), request=request)
+
+
+def local_scores(segmentation: LocalSegmentation) -> LocalScores:
+    """The segmentation step's soft scores per window (hard activity where none were kept), where each window
+    starts (s) and which windows the model ran on."""
+    scores = segmentation.scores if segmentation.scores is not None else segmentation.activity.astype(np.float32)
+    ran = segmentation.ran if segmentation.ran is not None else np.ones(len(segmentation.window_starts), bool)
+    return LocalScores(scores, segmentation.window_starts * FRAME_HOP / SAMPLE_RATE, WINDOW_SAMPLES / SAMPLE_RATE,
+                       ran)
 
 
 def _method(threshold: float, clustering: Clustering) -> str:

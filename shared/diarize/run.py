@@ -6,6 +6,7 @@ cut from the turns. Gated pyannote access is in access.py; turns' JSON/RTTM form
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -137,11 +138,13 @@ def _count(value: Any, name: str) -> int | None:
 
 def diarize(clip: AudioClip, model_id: str = OFFLINE_DIARIZER, num_speakers: int | None = None,
             min_speakers: int | None = None, max_speakers: int | None = None, *, token: str | None = None,
-            loader: ModelLoader | None = None, progress: Progress = no_progress) -> Diarization:
+            loader: ModelLoader | None = None, progress: Progress = no_progress,
+            hook: Callable[[str, Any], None] | None = None) -> Diarization:
     """Who spoke when in a 16 kHz mono clip (at most `max_duration_s()` seconds): turns with start/end in seconds,
     labelled SPEAKER_00, SPEAKER_01… in order of appearance, plus compute and load times in seconds. The speaker
     numbers are optional (see `speaker_counts`); `token` is a Hugging Face token for this request only (gated
-    pyannote pipelines)."""
+    pyannote pipelines). `hook(step_name, artifact)` hears of the built-in diarizer's steps as they finish (see
+    `OfflineDiarizer.run`); the other engines do not call it."""
     spec = require_task(model_id, DIARIZE)
     _check_clip(clip)
     counts = speaker_counts(num_speakers, min_speakers, max_speakers)
@@ -153,7 +156,8 @@ def diarize(clip: AudioClip, model_id: str = OFFLINE_DIARIZER, num_speakers: int
     with Stopwatch() as load:
         entry = loader.entry(model_id)
     offline, end_to_end = spec.engine == "offline-diarizer", spec.engine == NEMOTRON_ENGINE
-    run_engine = _run_offline if offline else _run_nemotron if end_to_end else _run_pyannote
+    run_engine = functools.partial(_run_offline, hook=hook) if offline else \
+        _run_nemotron if end_to_end else _run_pyannote
     turns, internals, compute_s, speech = run_engine(model_id, clip, counts, loader, progress)
     device = entry.model.device if offline or end_to_end else entry.placement.device
     dtype = entry.placement.dtype if end_to_end else "float32"  # pyannote and the built-in one compute in float32
@@ -173,7 +177,7 @@ def _check_clip(clip: AudioClip) -> None:
 
 
 def _run_offline(model_id: str, clip: AudioClip, counts: SpeakerCounts, loader: ModelLoader,
-                 progress: Progress) -> EngineRun:
+                 progress: Progress, hook: Callable[[str, Any], None] | None = None) -> EngineRun:
     """Silero VAD, then the built-in diarizer; timed together."""
     exact, low, high = counts
     with Stopwatch() as compute:
@@ -182,7 +186,7 @@ def _run_offline(model_id: str, clip: AudioClip, counts: SpeakerCounts, loader: 
             speech = vad.speech_segments(clip.samples)
         with loader.use(model_id) as diarizer:
             raw, internals = diarizer.run(clip.samples, num_speakers=exact, min_speakers=low, max_speakers=high,
-                                          speech=speech,
+                                          speech=speech, hook=hook,
                                           progress=lambda fraction, desc: progress(0.05 + 0.95 * fraction, desc))
     spans = [(float(start_s), float(end_s)) for start_s, end_s in speech]
     return [Turn(start_s, end_s, speaker) for start_s, end_s, speaker in raw], internals, compute.seconds, spans
