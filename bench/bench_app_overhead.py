@@ -8,6 +8,7 @@ the engine alone called in this process on the same input, in one script run.
     .venv/bin/python bench/bench_app_overhead.py --handlers [--root DIR]   # handlers' CPU in-process, no Gradio
     .venv/bin/python bench/bench_app_overhead.py --floor      # gradio_client against a do-nothing Gradio app
     HF_HOME=<tiny cache> .venv/bin/python bench/bench_app_overhead.py --phases   # where a request's time goes
+    .venv/bin/python bench/bench_app_overhead.py --real-size [--tabs classify zero]  # default models at real size
 
 Each tab uses its CPU default model: Transcribe `offline:whisper-tiny.en` (engine: faster-whisper's
 `WhisperModel.transcribe`, same options: beam 1, no previous-text conditioning, no VAD filter), Diarize
@@ -17,7 +18,9 @@ drawn in this process). Classify and Zero-shot have no offline model: they use t
 HF home (`python -m tests.tiny_models --out DIR`, then HF_HOME=DIR), and their engine is the tab's own task function
 (`shared.classify.run.classify`, `shared.zero_shot.run.zero_shot`: the same sliding-window forward passes, nothing
 drawn), since a single pipeline call would not do the tab's work; with tiny models their engine time is small, so
-their ratio mostly measures the app's fixed cost and pictures.
+their ratio mostly measures the app's fixed cost and pictures. `--real-size` builds those two default models at
+their real checkpoints' sizes instead (AST AudioSet from `ASTConfig()` with 527 labels, 87 M parameters; CLAP from
+`ClapConfig()`, 153 M; random weights: the time is representative, the scores are not) into a temporary HF home.
 
 The app answers with its API defaults, "Inside the model" pictures included; each tab with pictures is also
 timed with `inside=False` (text only), and once more (pictures included) through a client given one SSL context
@@ -67,6 +70,7 @@ SENTENCES = (  # about 30 s of Piper speech
 )
 ZERO_SHOT_LABELS = "a dog barking, music, a siren, speech"
 Timed = Callable[[], Any]
+STAND_INS = "tiny random"  # what the Classify / Zero-shot models are ("real-size random" with --real-size)
 
 
 def median_times(calls: dict[str, Timed], repeats: int,
@@ -187,10 +191,34 @@ def engines(clip: Path) -> dict[str, tuple[str, dict, Timed]]:
         "Diarize (offline:diarizer)": ("/diarize", {"model": "offline:diarizer"}, diarize),
         "TTS (offline:piper-en_US-joe-medium)": ("/tts", {"model": "offline:piper-en_US-joe-medium"}, tts),
         "Visualize": ("/visualize", {}, visualize),
-        "Classify (tiny random AST)": ("/classify", {"model": "MIT/ast-finetuned-audioset-10-10-0.4593"}, classify),
-        "Zero-shot (tiny random CLAP)": ("/zero_shot", {"labels": ZERO_SHOT_LABELS,
+        f"Classify ({STAND_INS} AST)": ("/classify", {"model": "MIT/ast-finetuned-audioset-10-10-0.4593"}, classify),
+        f"Zero-shot ({STAND_INS} CLAP)": ("/zero_shot", {"labels": ZERO_SHOT_LABELS,
                                                         "model": "laion/clap-htsat-unfused"}, zero_shot),
     }
+
+
+def real_size_home() -> Path:
+    """A temporary HF home holding Classify's and Zero-shot's default models at real size (random weights), set as
+    HF_HOME for this process and the app before anything imports huggingface_hub (which reads it once)."""
+    global STAND_INS
+    home = Path(tempfile.mkdtemp(prefix="real-size-hf-"))
+    os.environ["HF_HOME"] = str(home)
+    STAND_INS = "real-size random"
+    from transformers import ASTConfig, ASTFeatureExtractor, ASTForAudioClassification
+
+    from bench.bench_classify import build_clap
+    from tests.tiny_models.hf_cache import install_folder
+    from tests.tiny_models.transformers_models import AUDIOSET_FIRST, _labels
+
+    labels = [*AUDIOSET_FIRST, *(f"AudioSet class {i}" for i in range(len(AUDIOSET_FIRST), 527))]
+    extractor = ASTFeatureExtractor(num_mel_bins=128, max_length=1024, mean=-4.2677393, std=4.5689974)
+    model = ASTForAudioClassification(ASTConfig(problem_type="multi_label_classification", **_labels(labels)))
+    with tempfile.TemporaryDirectory() as folder:
+        model.save_pretrained(folder)
+        extractor.save_pretrained(folder)
+        install_folder(home, "MIT/ast-finetuned-audioset-10-10-0.4593", Path(folder))
+    build_clap(home)
+    return home
 
 
 def bench_tabs(root: Path, label: str, repeats: int, clip_s: float, only: list[str]) -> dict:
@@ -418,6 +446,8 @@ def main() -> None:
     parser.add_argument("--handlers", action="store_true", help="only the in-process handler CPU comparison")
     parser.add_argument("--floor", action="store_true", help="only gradio_client against a do-nothing Gradio app")
     parser.add_argument("--phases", action="store_true", help="only where a request's time goes (Gradio's traces)")
+    parser.add_argument("--real-size", action="store_true",
+                        help="Classify / Zero-shot with their default models built at real size (random weights)")
     args = parser.parse_args()
     root = args.root.resolve()
     sys.path.insert(0, str(root))
@@ -428,6 +458,9 @@ def main() -> None:
     if args.vad or args.pictures or args.handlers:
         (bench_vad if args.vad else bench_pictures if args.pictures else bench_handlers)(args.repeats)
         return
+    if args.real_size:
+        real_size_home()
+        args.tabs = args.tabs or ["classify", "zero"]
     results = bench_tabs(root, args.label, args.repeats, args.clip_s, args.tabs)
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"app_overhead_{args.label}_{args.clip_s:g}s.json"
