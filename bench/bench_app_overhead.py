@@ -204,19 +204,15 @@ def real_size_home() -> Path:
     home = Path(tempfile.mkdtemp(prefix="real-size-hf-"))
     os.environ["HF_HOME"] = str(home)
     STAND_INS = "real-size random"
-    from transformers import ASTConfig, ASTFeatureExtractor, ASTForAudioClassification
-
     from bench.bench_classify import build_clap
+    from shared.models.registry import get_spec
     from tests.tiny_models.hf_cache import install_folder
-    from tests.tiny_models.transformers_models import AUDIOSET_FIRST, _labels
+    from tests.tiny_models.transformers_models import build_ast
 
-    labels = [*AUDIOSET_FIRST, *(f"AudioSet class {i}" for i in range(len(AUDIOSET_FIRST), 527))]
-    extractor = ASTFeatureExtractor(num_mel_bins=128, max_length=1024, mean=-4.2677393, std=4.5689974)
-    model = ASTForAudioClassification(ASTConfig(problem_type="multi_label_classification", **_labels(labels)))
     with tempfile.TemporaryDirectory() as folder:
-        model.save_pretrained(folder)
-        extractor.save_pretrained(folder)
-        install_folder(home, "MIT/ast-finetuned-audioset-10-10-0.4593", Path(folder))
+        for repo_id, built in build_ast(get_spec("MIT/ast-finetuned-audioset-10-10-0.4593"), Path(folder),
+                                        real_size=True).items():
+            install_folder(home, repo_id, built)
     build_clap(home)
     return home
 

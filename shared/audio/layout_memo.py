@@ -61,7 +61,7 @@ def _execute(engine: Any, fig: Figure, lay_out: Any) -> Any:
         placement = _layouts.get(key)
         if placement is not None:
             _layouts.move_to_end(key)
-    if placement is not None and len(placement) == len(fig.axes):
+    if placement is not None:  # the key has one part per axes: the placement fits
         counts["hits"] += 1
         return _place(fig, placement)
     counts["misses"] += 1

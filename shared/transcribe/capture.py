@@ -83,7 +83,8 @@ def language_note(multilingual: bool, language: str | None) -> str:
 def start_faster_whisper_input(kept: AsrInside, model: Any, samples: np.ndarray, audio_s: float) -> None:
     """Before decoding: compute the log-mel input of 16 kHz `samples` (and, with `kept.draw_input`, its picture) in
     the background; CTranslate2 decodes without the GIL, so this overlaps with it. `keep_faster_whisper` collects
-    it."""
+    it. CTranslate2 computes its features internally and does not return them; computing the log-mel is signal
+    processing, not a forward pass."""
     n_mels = model.feature_extractor.mel_filters.shape[0]
 
     def work() -> tuple[np.ndarray, np.ndarray | None]:
@@ -93,16 +94,12 @@ def start_faster_whisper_input(kept: AsrInside, model: Any, samples: np.ndarray,
     kept.pending_input = in_background(work)
 
 
-def keep_faster_whisper(kept: AsrInside, model: Any, samples: np.ndarray, info: Any, tokens: list[DecodedToken],
-                        unit: str, language: str | None) -> None:
-    """Store a faster-whisper run: its words or segments (`unit`) with their probabilities, the log-mel input of
-    16 kHz `samples`, and the language probabilities when the engine detected the language (`info`)."""
-    # CTranslate2 computes its features internally and does not return them; computing the log-mel is signal
-    # processing, not a forward pass
-    if kept.pending_input is not None:
-        (kept.log_mel, kept.input_image), kept.pending_input = kept.pending_input.result(), None
-    else:
-        kept.log_mel = whisper_log_mel(samples, model.feature_extractor.mel_filters.shape[0])
+def keep_faster_whisper(kept: AsrInside, model: Any, info: Any, tokens: list[DecodedToken], unit: str,
+                        language: str | None) -> None:
+    """Store a faster-whisper run: its words or segments (`unit`) with their probabilities, the log-mel input (and
+    picture) that `start_faster_whisper_input` computed during the run, and the language probabilities when the
+    engine detected the language (`info`)."""
+    (kept.log_mel, kept.input_image), kept.pending_input = kept.pending_input.result(), None
     kept.tokens, kept.tokens_unit = tokens, unit
     if info.all_language_probs:  # only when the engine detected the language (the same run's first step)
         kept.languages = {code: float(p) for code, p in info.all_language_probs}

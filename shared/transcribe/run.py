@@ -261,8 +261,7 @@ def _faster_whisper(model: Any, samples: np.ndarray, model_id: str, options: Tra
     if kept is not None:
         tokens = [DecodedToken(w.text, w.start, w.probability) for s in segments for w in s.words] \
             if word_level else segment_tokens
-        keep_faster_whisper(kept, model, samples, info, tokens, "word" if word_level else "segment",
-                            options.language)
+        keep_faster_whisper(kept, model, info, tokens, "word" if word_level else "segment", options.language)
     return _Recognized(segments, info.language, round(float(info.language_probability), 4))
 
 

@@ -461,8 +461,9 @@ SPEECH_COMMANDS = (
 )
 
 
-def build_ast(spec: ModelSpec, work: Path) -> dict[str, Path]:
-    """ASTForAudioClassification (hidden 32, 1 layer) with the real patch / mel geometry and labels.
+def build_ast(spec: ModelSpec, work: Path, real_size: bool = False) -> dict[str, Path]:
+    """ASTForAudioClassification (hidden 32, 1 layer; with `real_size`, `ASTConfig()`'s 768 × 12 layers, 87 M
+    parameters, for benchmarks) with the real patch / mel geometry and labels.
 
     AudioSet: 527 classes, 1024 frames, sigmoid (multi-label). Speech Commands v2: 35 words, 128 frames, softmax.
     """
@@ -477,9 +478,11 @@ def build_ast(spec: ModelSpec, work: Path) -> dict[str, Path]:
         labels = list(SPEECH_COMMANDS)
         feature_extractor = ASTFeatureExtractor(num_mel_bins=128, max_length=128, mean=-6.845978, std=5.5654526)
     _seed()
+    size = {} if real_size else {"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2,
+                                 "intermediate_size": 64}
     config = ASTConfig(
-        hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64, patch_size=16,
-        frequency_stride=10, time_stride=10, num_mel_bins=128, max_length=feature_extractor.max_length,
+        **size, patch_size=16, frequency_stride=10, time_stride=10, num_mel_bins=128,
+        max_length=feature_extractor.max_length,
         problem_type="multi_label_classification" if audioset else "single_label_classification", **_labels(labels),
     )
     model = ASTForAudioClassification(config)
