@@ -21,7 +21,7 @@ from shared.evaluate import __main__ as cli
 from shared.evaluate import metrics, references, report, run, sources, views
 from shared.evaluate.store import FolderStore
 from tests.conftest import ROOT
-from tests.speech_data import PIPER_SENTENCES, pyannote_sample_dir, synthesize
+from tests.speech_data import PIPER_ROUND_TRIP_WER, PIPER_SENTENCES, pyannote_sample_dir, synthesize
 
 ASR_MODEL = "offline:whisper-tiny.en"
 PIPER = "offline:piper-en_US-joe-medium"
@@ -211,7 +211,7 @@ def test_asr_on_piper_speech_matches_jiwer_and_the_transcribe_tab(speech_folder:
     evaluation = run.Evaluation(run.Settings(sources.ASR), "your files", [ASR_MODEL], records)
     row = report.summarize(sources.ASR, [ASR_MODEL], records)[0]
     done = report.examples_of(records)
-    assert row["examples"] == 3 and row["wer"] <= 0.10 and row["rtfx"] > 0 and row["peak_mb"] > 100
+    assert row["examples"] == 3 and row["wer"] <= PIPER_ROUND_TRIP_WER and row["rtfx"] > 0 and row["peak_mb"] > 100
     assert row["wer"] == pytest.approx(jiwer.wer([r["normalised_reference"] for r in done],
                                                  [r["normalised_hypothesis"] for r in done]))
     clip = load_audio(str(speech_folder / "s1.wav"), 16_000)
@@ -255,7 +255,8 @@ def test_tts_round_trip_and_voice_similarity() -> None:
     source = sources.sentences_source("\n".join(PIPER_SENTENCES[:2]))
     evaluation = run.evaluate(source, [PIPER], run.Settings(sources.TTS))
     row = report.summarize(sources.TTS, [PIPER], evaluation.records)[0]
-    assert row["examples"] == 2 and row["wer"] <= 0.15 and 0.5 < row["similarity"] <= 1.0 and row["rtf"] > 0
+    assert row["examples"] == 2 and row["wer"] <= PIPER_ROUND_TRIP_WER and row["rtf"] > 0
+    assert 0.5 < row["similarity"] <= 1.0
     assert views.example_rows(sources.TTS, evaluation.records)[0][0] == PIPER
 
 
