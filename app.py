@@ -16,6 +16,10 @@ from pathlib import Path
 os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")  # pyannote.audio sends telemetry unless told not to
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+# torch's CPU tensors of 2 MiB and more on transparent huge pages (where the kernel offers them on request, the usual
+# "madvise" setting): fewer page faults and TLB misses; real-size CLAP's 30 s zero-shot pass 4.0 -> 3.4-3.6 s, the
+# other default engines unchanged (bench/results/app_overhead_session5.txt). Read by torch at its first allocation.
+os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")
 
 import gradio as gr
 

@@ -56,6 +56,7 @@ from typing import Any
 # one OpenMP thread in this process and in the app (inherited): on a shared 2-core machine oversubscribed OpenMP
 # spin-waits made CTranslate2 in the app 8x slower than the same call here (see tests/conftest.py)
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")  # app.py's setting, so the engine alone runs as fast as it can
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the engines here load from HF_HOME as the app does (it is offline too)
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"

@@ -12,8 +12,11 @@ example to its own `records-<process>.jsonl`. The records are then gathered on t
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
+
+os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")  # before torch loads: the app's setting (see app.py), same speed
 
 from shared.errors import UserError
 from shared.evaluate import report, run, sources, views
