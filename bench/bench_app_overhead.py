@@ -37,9 +37,11 @@ Results: bench/results/app_overhead_<label>_<clip>s.json.
 from __future__ import annotations
 
 import argparse
+import atexit
 import functools
 import json
 import os
+import shutil
 import socket
 import ssl
 import statistics
@@ -200,9 +202,11 @@ def engines(clip: Path) -> dict[str, tuple[str, dict, Timed]]:
 
 def real_size_home() -> Path:
     """A temporary HF home holding Classify's and Zero-shot's default models at real size (random weights), set as
-    HF_HOME for this process and the app before anything imports huggingface_hub (which reads it once)."""
+    HF_HOME for this process and the app before anything imports huggingface_hub (which reads it once); removed
+    when this process exits (~1 GB)."""
     global STAND_INS
     home = Path(tempfile.mkdtemp(prefix="real-size-hf-"))
+    atexit.register(shutil.rmtree, home, ignore_errors=True)
     os.environ["HF_HOME"] = str(home)
     STAND_INS = "real-size random"
     from bench.bench_classify import build_clap
@@ -327,17 +331,10 @@ def bench_phases(repeats: int, clip_s: float) -> None:
                  for inside in (True, False)] + [("Visualize", "/visualize", {})]
         print(f"{'ms, medians of ' + str(repeats):28s} client wall " + " ".join(f"{name:>12s}" for name in PHASES))
         for name, api, kwargs in cases:
-            call = functools.partial(client.predict, clip, **kwargs, api_name=api)
-            walls = [_timed(call) for _ in range(repeats + 1)][1:]
+            walls = median_times({name: functools.partial(client.predict, clip, **kwargs, api_name=api)}, repeats)
             traces = _traces(url)[-repeats:]
-            print(f"{name:28s} {statistics.median(walls) * 1000:11.0f} " + " ".join(
+            print(f"{name:28s} {statistics.median(walls[name]) * 1000:11.0f} " + " ".join(
                 f"{statistics.median(trace[f'{phase}_ms'] for trace in traces):12.1f}" for phase in PHASES))
-
-
-def _timed(call: Timed) -> float:
-    start = time.perf_counter()
-    call()
-    return time.perf_counter() - start
 
 
 def _traces(url: str) -> list[dict]:

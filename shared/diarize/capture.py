@@ -16,13 +16,20 @@ from shared.inside import to_numpy
 
 
 @dataclass
-class DiarizationInternals:
-    """What one diarization run computed on the way to its turns (arrays, no model)."""
+class LocalScores:
+    """The local segmentation step as the pictures need it: the start of `DiarizationInternals`, and what the built-in
+    diarizer hands its hook as soon as that step is done ("segmentation")."""
 
     scores: np.ndarray  # (chunks, frames, local speakers): how sure the segmentation model is each one speaks, 0..1
     chunk_starts_s: np.ndarray  # (chunks,) where each chunk starts in the file
     chunk_s: float  # chunk length (10 s)
     ran: np.ndarray  # (chunks,) bool: chunks the segmentation model ran on (the built-in one skips silent ones)
+
+
+@dataclass
+class DiarizationInternals(LocalScores):
+    """What one diarization run computed on the way to its turns (arrays, no model): its local scores, then these."""
+
     embeddings: np.ndarray  # (n, dim) one voice print per (chunk, local speaker) that got one
     owners: np.ndarray  # (n, 2) the chunk and local speaker of each embedding
     speakers: list[str]  # (n,) the final speaker each embedding ended up as ("" = none)
@@ -33,17 +40,6 @@ class DiarizationInternals:
     request: str = ""  # the number of speakers asked for, in words ("" = automatic)
     note: str = ""  # why the number of speakers differs from the request ("" = it does not; built-in diarizer)
     drawn: dict[str, Any] = field(default_factory=dict, repr=False)  # step name → its picture, drawn during the run
-
-
-@dataclass
-class LocalScores:
-    """The local segmentation step as the pictures need it; the built-in diarizer hands it to its hook as soon as
-    the step is done ("segmentation"), and the same arrays become the start of `DiarizationInternals`."""
-
-    scores: np.ndarray  # (chunks, frames, local speakers) 0..1
-    chunk_starts_s: np.ndarray  # (chunks,) where each chunk starts in the file
-    chunk_s: float  # chunk length (10 s)
-    ran: np.ndarray  # (chunks,) bool: chunks the model ran on
 
 
 @dataclass

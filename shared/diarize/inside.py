@@ -68,7 +68,7 @@ def diarization_views(internals: DiarizationInternals, colors: dict[str, str]) -
     return views
 
 
-def segmentation_view(internals: DiarizationInternals | LocalScores) -> InsideView:
+def segmentation_view(internals: LocalScores) -> InsideView:
     scores = internals.scores
     chunks, _, slots = scores.shape
     rows = np.unique(np.linspace(0, chunks - 1, min(chunks, MAX_CHUNKS_DRAWN)).round().astype(int))

@@ -580,10 +580,8 @@ def _internals(segmentation: LocalSegmentation, embeddings: np.ndarray, clusteri
     """The run's intermediate arrays for the "Inside the model" pictures (views of what was computed, no copies
     of the audio)."""
     usable = ~np.isnan(embeddings[..., 0])
-    local = local_scores(segmentation)
     return DiarizationInternals(
-        scores=local.scores, chunk_starts_s=local.chunk_starts_s, chunk_s=local.chunk_s, ran=local.ran,
-        embeddings=embeddings[usable], owners=np.argwhere(usable),
+        **vars(local_scores(segmentation)), embeddings=embeddings[usable], owners=np.argwhere(usable),
         speakers=[names.get(int(speaker), "") for speaker in clustering.assignment[usable]],
         clustered=clustering.clustered[usable], linkage=clustering.tree, threshold=threshold,
         method=_method(threshold, clustering), request=request)
