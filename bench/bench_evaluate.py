@@ -7,10 +7,10 @@ this script.
 1. Overhead: `shared.evaluate.run.evaluate` in this process (fetch, normalise, jiwer, the record store, the
    peak-memory sampler) vs calling the models directly on the same files the way the single-clip tab does
    (`load_audio` + `transcribe`, nothing else), the models loaded beforehand for both. Goal: ≤ 1.10×.
-2. Distribution: `python -m shared.evaluate` (one process) vs `accelerate launch --multi_gpu --num_processes 2 -m
-   shared.evaluate` (two processes through torchrun, meeting over gloo on a machine without CUDA; accelerate's
-   `--cpu` flag starts one process only) on the same folder, wall time of the whole command (imports and model
-   loads included); the two runs' numbers must be identical. Reported.
+2. Distribution: `python -m shared.evaluate` (one process) vs `accelerate launch --cpu --num_processes 2 -m
+   shared.evaluate` (two processes: accelerate's --cpu launcher starts one, which restarts itself under torch's
+   launcher with two, meeting over gloo; shared/evaluate/launch.py) on the same folder, wall time of the whole
+   command (imports and model loads included); the two runs' numbers must be identical. Reported.
 
 The second default model is the tiny random stand-in of wav2vec2 from the tests' model cache (`python -m
 tests.tiny_models --out DIR`): its speed, like its WER, is meaningless; the built-in Whisper does the real work.
@@ -116,7 +116,7 @@ def main() -> None:
         seconds, rows = in_process(data, args.models)
         evaluate_s.append(seconds)
     python = [sys.executable]
-    accelerate = [str(Path(sys.executable).parent / "accelerate"), "launch", "--multi_gpu", "--num_processes", "2",
+    accelerate = [str(Path(sys.executable).parent / "accelerate"), "launch", "--cpu", "--num_processes", "2",
                   "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no"]
     one_s, one = command(python, data, args.models, work / "one")
     two_s, two = command(accelerate, data, args.models, work / "two")

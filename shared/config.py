@@ -108,3 +108,20 @@ def keep_pyannote_quiet() -> None:
 def server_address() -> tuple[str, int]:
     """(host, port) the app listens on by default: GRADIO_SERVER_NAME / GRADIO_SERVER_PORT, as Spaces set them."""
     return os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), int(os.environ.get("GRADIO_SERVER_PORT", "7860"))
+
+
+@dataclass(frozen=True)
+class Launch:
+    """What `accelerate launch` (or torchrun, mpirun) left in the environment of this process."""
+    cpu: bool  # ACCELERATE_USE_CPU: `--cpu` (or a config's use_cpu)
+    rendezvous: bool  # MASTER_ADDR: the launcher was asked for several processes or machines
+    process_group: bool  # WORLD_SIZE / RANK / LOCAL_RANK / PMI_* / OMPI_*: a launcher that started a group of them
+
+
+def launch() -> Launch:
+    """The launcher's variables, read now (see shared/evaluate/launch.py)."""
+    names = set(os.environ)
+    group = bool(names & {"WORLD_SIZE", "RANK", "LOCAL_RANK"}) or any(
+        name.startswith(("PMI_", "OMPI_")) for name in names)
+    cpu = os.environ.get("ACCELERATE_USE_CPU", "").strip().lower() in ("1", "true", "yes", "on")
+    return Launch(cpu, bool(os.environ.get("MASTER_ADDR")), group)

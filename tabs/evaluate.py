@@ -4,6 +4,10 @@ scatter, confusion matrices, and every example worst first. Pure logic in shared
 
 from __future__ import annotations
 
+import functools
+import logging
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import gradio as gr
@@ -11,9 +15,12 @@ import gradio as gr
 from shared.audio import datasets as streaming
 from shared.diarize.run import pyannote_sample
 from shared.evaluate import report, run, sources, views
-from shared.evaluate.normalize import NORMALIZERS
+from shared.evaluate.store import MemoryStore
 from shared.models import registry
+from shared.outputs.text_metrics import AUTO, NORMALIZERS
+from shared.serving.cancel import Cancelled
 from shared.serving.estimates import estimate_batch
+from shared.serving.relay import Outlet, relay
 from shared.serving.widgets import MODEL_EVENT, user_errors
 from shared.serving.zero_gpu import gpu_task
 
@@ -25,6 +32,11 @@ DEFAULT_MODELS = {sources.ASR: ["offline:whisper-tiny.en"], sources.DIARIZE: ["o
                   sources.TTS: ["offline:piper-en_US-joe-medium"]}
 DEFAULT_SENTENCES = "The quick brown fox jumps over the lazy dog.\nSpeech recognition is easier than you think."
 MAX_LIMIT = 1000  # examples of a dataset split the tab streams at most (the command line takes more)
+PARTIAL_EVERY_S = 2.0  # seconds between updates of the tables while an evaluation runs
+RUNNING = "**Running** — the tables show the examples scored so far; Stop keeps them."
+STOPPED = ("**Stopped** — partial results: the examples scored up to the last update before Stop (the scatter "
+           "and the downloads come with a finished run).")
+log = logging.getLogger(__name__)
 
 
 def model_choices(task: str) -> gr.Dropdown:
@@ -49,15 +61,54 @@ def source_for(task: str, source: str, dataset: str, limit: float | None, files:
 @gpu_task(estimate_batch)
 def run_evaluate(task: str = sources.ASR, models: list[str] | None = None, source: str = "dataset",
                  dataset: str = streaming.CURATED[0].source.spec, limit: float = 20, files: list[str] | None = None,
-                 references: str | None = None, sentences: str = DEFAULT_SENTENCES, normaliser: str = "english",
+                 references: str | None = None, sentences: str = DEFAULT_SENTENCES, normaliser: str = AUTO,
                  language: str = "", top_k: float = 5, labels: str = "", asr_model: str = run.ASR_MODEL,
-                 voice_reference: str | None = None, progress: gr.Progress = gr.Progress()) -> tuple:
+                 voice_reference: str | None = None, progress: gr.Progress = gr.Progress()) -> Iterator[Any]:
     """Every example through every model; returns the summary line, the per-model table, the scatter, the
-    confusion matrices, the per-example table (worst first) and the CSV/JSON files."""
+    confusion matrices, the per-example table (worst first) and the CSV/JSON files. While it runs, the two tables
+    show the examples scored so far (every PARTIAL_EVERY_S seconds): Stop keeps them."""
     settings = run.Settings(task, normaliser, language or None, int(top_k or 5), labels or "",
                             asr_model=asr_model or run.ASR_MODEL, voice_reference=voice_reference or None)
     chosen = source_for(task, source, dataset, limit, files, references, sentences)
-    evaluation = run.evaluate(chosen, models, settings, progress=lambda f, d: progress(f, desc=d))
+    yield from relay(functools.partial(evaluate_in_worker, chosen, models, settings, progress))
+
+
+def evaluate_in_worker(chosen: sources.Source, models: list[str] | None, settings: run.Settings,
+                       progress: gr.Progress, outlet: Outlet) -> tuple:
+    """The evaluation in relay's worker: progress with the time left, the partial tables sent now and then, the
+    full outputs returned. A Stop (or a closed page) ends it at its next example, logged with what was done."""
+    store, sent = MemoryStore(), time.monotonic()
+    checked_models = run.check_models(models, settings.task)
+
+    def report_progress(fraction: float, what: str) -> None:
+        nonlocal sent
+        outlet.check()
+        progress(fraction, desc=what)
+        if time.monotonic() - sent >= PARTIAL_EVERY_S and report.examples_of(store.records()):
+            outlet.send(partial_outputs(settings, chosen.name, checked_models, store.records(), what))
+            sent = time.monotonic()
+
+    try:
+        evaluation = run.evaluate(chosen, checked_models, settings, store=store, progress=report_progress)
+    except Cancelled:
+        log.info("evaluate: stopped, %d example(s) scored before the stop", len(report.examples_of(store.records())))
+        raise
+    return final_outputs(evaluation)
+
+
+def partial_outputs(settings: run.Settings, source_name: str, models: list[str], records: list[dict],
+                    doing: str) -> tuple:
+    """The summary (marked RUNNING, with the progress line `doing`), the models table and the examples table of
+    the records so far; the scatter, matrices and downloads wait for the end."""
+    evaluation = run.Evaluation(settings, source_name, models, records)
+    rows = report.summarize(settings.task, models, records)
+    table = {"headers": views.table_headers(settings.task), "data": views.table_rows(settings.task, rows)}
+    return (f"{RUNNING} At this update: {doing}.\n\n{views.summary_markdown(evaluation, rows)}", table,
+            gr.skip(), gr.skip(), views.example_rows(settings.task, records), gr.skip())
+
+
+def final_outputs(evaluation: run.Evaluation) -> tuple:
+    task = evaluation.settings.task
     rows = report.summarize(task, evaluation.models, evaluation.records)
     matrices = [(image, model) for model in evaluation.models
                 if (image := views.confusion_image(evaluation, model)) is not None] \
@@ -66,6 +117,11 @@ def run_evaluate(task: str = sources.ASR, models: list[str] | None = None, sourc
     return (views.summary_markdown(evaluation, rows), table,
             views.scatter_image(task, rows), matrices, views.example_rows(task, evaluation.records),
             views.write_downloads(evaluation, rows))
+
+
+def stopped(summary: str) -> Any:
+    """Stop: the summary of a running evaluation says that the tables hold only what was scored before it."""
+    return summary.replace(RUNNING, STOPPED) if RUNNING in (summary or "") else gr.skip()
 
 
 def visibility(task: str, source: str) -> tuple[Any, ...]:
@@ -115,8 +171,9 @@ def build() -> None:
                                      label="References: CSV/TSV `file,text` or `file,label`; RTTM for diarization")
             sentences = gr.Textbox(DEFAULT_SENTENCES, lines=5, visible=False, label="Sentences to speak, one per line")
             with gr.Accordion("Options", open=False):
-                normaliser = gr.Radio(list(NORMALIZERS), value="english",
-                                      label="Text normaliser (english: Whisper's, as the Open ASR Leaderboard)")
+                normaliser = gr.Radio(list(NORMALIZERS), value=AUTO,
+                                      label="Text normaliser (auto, as the other tabs: Whisper's English one — the "
+                                            "Open ASR Leaderboard's — for English, its basic one otherwise)")
                 language = gr.Textbox("", label="ASR language code (empty: the model's default / detection)")
                 top_k = gr.Slider(1, 20, value=5, step=1, label="Top-k (classification)")
                 labels = gr.Textbox("", visible=False, label="Zero-shot labels (empty: the references' labels)")
@@ -124,7 +181,9 @@ def build() -> None:
                                         label="Round-trip recogniser (TTS)")
                 voice = gr.Audio(type="filepath", visible=False,
                                  label="Reference voice (TTS; empty: each model's own mean voice)")
-            run_button = gr.Button("Evaluate", variant="primary")
+            with gr.Row():
+                run_button = gr.Button("Evaluate", variant="primary")
+                stop_button = gr.Button("Stop", variant="stop")
         with gr.Column():
             summary = gr.Markdown()
             table = gr.Dataframe(headers=views.table_headers(sources.ASR), interactive=False, label="Models",
@@ -137,8 +196,9 @@ def build() -> None:
     gr.Examples(_examples(), inputs=[task, source, files, references, sentences])
     inputs = [task, models, source, dataset, limit, files, references, sentences, normaliser, language, top_k,
               labels, asr_model, voice]
-    run_button.click(run_evaluate, inputs, [summary, table, scatter, confusion, examples, downloads],
-                     api_name="evaluate", **MODEL_EVENT)
+    running = run_button.click(run_evaluate, inputs, [summary, table, scatter, confusion, examples, downloads],
+                               api_name="evaluate", **MODEL_EVENT)
+    stop_button.click(stopped, summary, summary, cancels=[running], api_visibility="private")
     shown = [source_group, dataset_group, files_group, sentences, labels, asr_model, voice, confusion]
     task.change(on_task, [task, source], [models, table, *shown], api_visibility="private")
     source.change(visibility, [task, source], shown, api_visibility="private")

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -65,6 +67,24 @@ def test_wer_and_cer_are_jiwer_on_the_normalised_text() -> None:
     assert (basic.reference, basic.errors) == ("colour twenty five", 1)
 
 
+def test_the_tabs_wer_is_evaluates_wer() -> None:
+    """One normaliser choice for every WER in the app (shared/outputs/text_metrics.py): the single-clip tabs'
+    `wer` gives Evaluate's default per-example number; English → Whisper's English normaliser, else the basic one."""
+    from shared.outputs import text_metrics
+
+    pairs = [("Mr. Smith's colour is twenty-five.", "mister smith's color is 25"),
+             ("The quick brown fox.", "the quick brown box jumps"), ("Où est la gare ?", "ou est la gare"),
+             ("Hello there!", "")]
+    for reference, hypothesis in pairs:
+        found = metrics.text_errors(reference, hypothesis)
+        assert text_metrics.wer(reference, hypothesis) == pytest.approx(metrics.rate([found.errors], [found.words]))
+    assert text_metrics.wer(*pairs[0]) == 0.0 and text_metrics.wer(*pairs[2]) == pytest.approx(0.25)  # où ≠ ou
+    assert [text_metrics.normaliser_for(text, language) for text, language in [
+        ("colour", None), ("café", None), ("colour", "en-GB"), ("colour", "fr"), ("Привет", "english")]] == \
+        ["english", "basic", "english", "basic", "english"]
+    assert text_metrics.wer("colour", "color", language="fr") == 1.0
+
+
 def test_bootstrap_interval_brackets_the_rate_and_is_reproducible() -> None:
     rng = np.random.default_rng(1)
     errors, words = rng.integers(0, 5, 200), rng.integers(5, 20, 200)
@@ -95,6 +115,25 @@ def test_accuracy_top_k_and_confusion_match_sklearn() -> None:
     assert metrics.confusion_matrix([str(i) for i in range(21)], ["0"] * 21) is None
 
 
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_top_k_accuracy_matches_sklearn(k: int) -> None:
+    """A classifier's scores over 4 classes for 50 examples, scored as Evaluate scores them (the top-k labels of
+    each example, best first), against sklearn's top_k_accuracy_score on the same score matrix."""
+    from sklearn.metrics import top_k_accuracy_score
+
+    rng = np.random.default_rng(k)
+    classes = ["bird", "cat", "dog", "fox"]
+    scores, truth = rng.random((50, len(classes))), rng.choice(classes, 50)
+    records = []
+    for index, (row, reference) in enumerate(zip(scores, truth, strict=True)):
+        top = sorted(zip(classes, row, strict=True), key=lambda pair: -pair[1])
+        records.append({"kind": "example", "model": "m", "key": f"#{index}", "reference": str(reference),
+                        "audio_s": 1.0, "wall_s": 0.1, **run.labelled(top, str(reference), k)})
+    row = report.summarize(sources.CLASSIFY, ["m"], records)[0]
+    assert row["top_k_accuracy"] == pytest.approx(top_k_accuracy_score(truth, scores, k=k, labels=classes))
+    assert 0 < row["accuracy"] <= row["top_k_accuracy"] < 1
+
+
 def test_der_over_files_matches_pyannote_metrics() -> None:
     from pyannote.core import Annotation, Segment
     from pyannote.metrics.diarization import DiarizationErrorRate
@@ -118,7 +157,12 @@ def test_der_over_files_matches_pyannote_metrics() -> None:
         from pyannote.core import Timeline
 
         metric(ref, hyp, uem=Timeline([Segment(0, 9)]))
-    assert report.summarize(sources.DIARIZE, ["m"], records)[0]["der"] == pytest.approx(abs(metric))
+    row = report.summarize(sources.DIARIZE, ["m"], records)[0]
+    assert row["der"] == pytest.approx(abs(metric))
+    parts = metric.accumulated_  # pyannote.metrics' components summed over the files
+    assert [row["missed_rate"], row["false_alarm_rate"], row["confusion_rate"]] == pytest.approx(
+        [parts[name] / parts["total"] for name in ("missed detection", "false alarm", "confusion")])
+    assert min(parts["missed detection"], parts["false alarm"], parts["confusion"]) > 0  # every part is exercised
 
 
 # ---- bad reference files --------------------------------------------------------------------------------------------
@@ -220,10 +264,33 @@ def test_asr_on_piper_speech_matches_jiwer_and_the_transcribe_tab(speech_folder:
     table = views.table_rows(sources.ASR, [row])
     assert table[0][0] == ASR_MODEL and len(table[0]) == len(views.table_headers(sources.ASR))
     assert views.scatter_image(sources.ASR, [row]).shape[2] == 3
+    from matplotlib.figure import Figure
+
+    axes = Figure().add_subplot()
+    views.draw_scatter(axes, sources.ASR, [row, {**row, "model": "b", "wer": 0.01, "wer_low": 0.0, "wer_high": 0.02}])
+    assert axes.get_ylim()[0] == 0  # a WER axis never shows negative rates
     _, examples_csv, json_path = views.write_downloads(evaluation, [row])
     assert json.loads(Path(json_path).read_text())["models"][0]["model"] == ASR_MODEL
     assert Path(examples_csv).read_text().count("\n") == 4
     assert json.loads((single_run / "evaluation.json").read_text())["models"][0]["wer"] == row["wer"]
+
+
+def test_one_clip_scores_as_in_the_transcribe_tab(speech_folder: Path, tmp_path: Path) -> None:
+    """Evaluate's WER for one clip is the number the Transcribe tab's comparison shows for the same clip and
+    reference (a reference the two old normalisers scored apart: "recognition's" is "recognition is")."""
+    from shared.audio.intake import load_audio
+    from shared.transcribe.run import TranscribeOptions, transcribe
+    from shared.transcribe.views import COMPARE_HEADERS, compare_rows
+
+    reference = "Speech recognition's easier than you think!"
+    (tmp_path / "one.csv").write_text(f'file,text\ns1.wav,"{reference}"\n')
+    source = sources.files_source([str(speech_folder / "s1.wav")], str(tmp_path / "one.csv"), sources.ASR)
+    record = report.examples_of(run.evaluate(source, [ASR_MODEL], run.Settings(sources.ASR)).records)[0]
+    single = transcribe(load_audio(str(speech_folder / "s1.wav"), 16_000), ASR_MODEL,
+                        TranscribeOptions(timestamps="none"))
+    rows, _ = compare_rows([single], reference)
+    assert record["hypothesis"] == single.text
+    assert rows[0][COMPARE_HEADERS.index("WER")] == round(record["word_errors"] / record["words"], 4)
 
 
 def test_classification_and_zero_shot_with_tiny_models(speech_folder: Path, tiny_hf_home: Path) -> None:
@@ -270,49 +337,92 @@ def test_bad_models_and_settings() -> None:
 
 
 # ---- the command line: resume, and two processes --------------------------------------------------------------------
-def test_a_killed_run_resumes_without_recomputing(speech_folder: Path, single_run: Path, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    scored: list[str] = []
-    original = run.SCORERS[sources.ASR]
+def comparable(folder: Path) -> tuple[list, list]:
+    """evaluation.json's model numbers (not the timings) and its examples (not their wall time)."""
+    found = json.loads((folder / "evaluation.json").read_text())
+    keys = ("examples", "failed", "wer", "wer_low", "wer_high", "cer", "cer_low", "cer_high")
+    return ([[model[key] for key in keys] for model in found["models"]],
+            [{k: v for k, v in example.items() if k != "wall_s"} for example in found["examples"]])
 
-    def counting(model, item, *args):
-        scored.append(item.key)
-        return original(model, item, *args)
 
-    monkeypatch.setitem(run.SCORERS, sources.ASR, counting)
+def example_keys(folder: Path) -> list[str]:
+    """Keys of the whole example records in the folder's records files, in the order written."""
+    return [record["key"] for record in FolderStore(folder).records() if record["kind"] == "example"]
+
+
+def test_a_killed_run_resumes_without_recomputing(speech_folder: Path, single_run: Path, tmp_path: Path) -> None:
+    """`python -m shared.evaluate` killed (SIGKILL) once its first example is written, then started again: the
+    second run scores only the examples not written yet, and the numbers are those of an uninterrupted run."""
     out = tmp_path / "out"
-    shutil.copytree(single_run, out)
-    first = json.loads((out / "evaluation.json").read_text())
-    lines = (out / "records-0.jsonl").read_text().splitlines()
-    # as a process killed while writing its third example leaves it: two whole records, then half a line
-    (out / "records-0.jsonl").write_text("\n".join(lines[:2]) + "\n" + lines[2][: len(lines[2]) // 2])
-    scored.clear()
-    assert cli.main(cli_args(speech_folder, out)) == 0
-    assert scored == ["s2.wav"]
-    again = json.loads((out / "evaluation.json").read_text())
-    assert again["models"][0]["wer"] == first["models"][0]["wer"]
-    assert [e["hypothesis"] for e in again["examples"]] == [e["hypothesis"] for e in first["examples"]]
-    with pytest.raises(UserError, match="holds another evaluation"):
-        FolderStore(out).check_plan({"task": "classify"})
+    command = [sys.executable, "-m", "shared.evaluate", *cli_args(speech_folder, out)]
+    first = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    records = out / "records-0.jsonl"
+    deadline = time.monotonic() + 300
+    while first.poll() is None and time.monotonic() < deadline and not (
+            records.is_file() and b"\n" in records.read_bytes()):
+        time.sleep(0.02)
+    first.send_signal(signal.SIGKILL)
+    assert first.wait(30) == -signal.SIGKILL, "the run ended before it could be killed"
+    written = example_keys(out)
+    assert 1 <= len(written) < 3, written
+    lines = records.read_text().splitlines()
+    with open(records, "a") as handle:  # a kill in the middle of a write leaves half a line
+        handle.write(lines[-1][: len(lines[-1]) // 2])
+    again = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
+    scored = [line.split(": ")[-1].split(" (")[0] for line in again.stdout.splitlines()
+              if line.startswith(f"[0] {ASR_MODEL}: ")]
+    assert scored == [key for key in ("s0.wav", "s1.wav", "s2.wav") if key not in written]
+    assert sorted(example_keys(out)) == ["s0.wav", "s1.wav", "s2.wav"]  # each example once
+    assert comparable(out) == comparable(single_run)
+    assert "holds another evaluation" in FolderStore(out).check_plan({"task": "classify"})
 
 
 def test_two_processes_give_the_single_process_numbers(speech_folder: Path, single_run: Path, tmp_path: Path) -> None:
-    """`accelerate launch --multi_gpu --num_processes 2` starts two processes through torchrun (on a machine
-    without CUDA they meet over gloo); `--cpu` alone starts one process in accelerate 1.x."""
-    single, double = single_run, tmp_path / "double"
+    """The issue's own `accelerate launch --cpu --num_processes 2`: accelerate's --cpu launcher starts one process,
+    which restarts itself under torch's launcher with two (shared/evaluate/launch.py); they meet over gloo, split
+    the examples, and give exactly the single-process numbers. Asked for another evaluation in the same folder,
+    both processes stop with the message (none is left waiting for the other)."""
+    double = tmp_path / "double"
     accelerate = shutil.which("accelerate", path=str(Path(sys.executable).parent)) or "accelerate"
-    done = subprocess.run([accelerate, "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
-                           "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "shared.evaluate",
-                           *cli_args(speech_folder, double)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    launch = [accelerate, "launch", "--cpu", "--num_processes", "2", "-m", "shared.evaluate"]
+    done = subprocess.run([*launch, *cli_args(speech_folder, double)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    assert sorted(path.name for path in double.glob("records-*.jsonl")) == ["records-0.jsonl", "records-1.jsonl"]
-    one, two = (json.loads((folder / "evaluation.json").read_text()) for folder in (single, double))
-    keys = ("examples", "failed", "wer", "wer_low", "wer_high", "cer", "cer_low", "cer_high")
-    assert [one["models"][0][key] for key in keys] == [two["models"][0][key] for key in keys]
-    assert two["models"][0]["processes"] == 2
-    strip = ("wall_s",)
-    assert [{k: v for k, v in e.items() if k not in strip} for e in one["examples"]] == \
-        [{k: v for k, v in e.items() if k not in strip} for e in two["examples"]]
+    assert "starting 2 with torch's launcher" in done.stdout
+    assert all(FolderStore(double, rank).path.stat().st_size for rank in (0, 1))  # both processes scored examples
+    assert comparable(double) == comparable(single_run)
+    assert json.loads((double / "evaluation.json").read_text())["models"][0]["processes"] == 2
+    other = subprocess.run([*launch, *cli_args(speech_folder, double), "--normaliser", "basic"], cwd=ROOT,
+                           capture_output=True, text=True, timeout=600)
+    said = other.stdout + other.stderr
+    assert other.returncode != 0 and other.stdout.count("holds another evaluation") == 1, said[-3000:]
+    # rank 0 exits with the message's status (torch's launcher then ends the other one, exiting too, if it is last)
+    assert "exitcode  : 2" in said and 'File "' + str(ROOT / "shared") not in said, said[-3000:]
+
+
+def test_the_cpu_launcher_is_read_back_or_warned_about(monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture, tmp_path: Path) -> None:
+    from shared import config
+    from shared.evaluate import launch
+
+    accelerate = ["/venv/bin/python", "/venv/bin/accelerate", "launch", "--cpu"]
+    assert launch.requested_processes([*accelerate, "--num_processes", "3", "-m", "shared.evaluate", "--x"]) == 3
+    assert launch.requested_processes([*accelerate, "--num_processes", "4", "--num_machines", "2", "x.py"]) is None
+    assert launch.requested_processes(["python", "-m", "accelerate.commands.launch", "--num_processes=2", "x"]) == 2
+    assert launch.requested_processes(["bash", "run.sh", "launch"]) is None
+    (tmp_path / "cpu.yaml").write_text("distributed_type: MULTI_CPU\nnum_processes: 5\nnum_machines: 1\n")
+    assert launch.requested_processes([*accelerate, "--config_file", str(tmp_path / "cpu.yaml"), "x.py"]) == 5
+    assert launch.dropped_processes(config.Launch(cpu=True, rendezvous=True, process_group=False))
+    assert not launch.dropped_processes(config.Launch(cpu=True, rendezvous=True, process_group=True))
+    assert not launch.dropped_processes(config.Launch(cpu=True, rendezvous=False, process_group=False))
+    monkeypatch.setattr(config, "launch", lambda: config.Launch(True, True, False))
+    monkeypatch.setattr(launch, "parent_command", lambda: ["bash"])
+    launch.start_processes(["--task", "asr"])  # N unknown: goes on in this one process, and says so
+    assert "runs in one process" in capsys.readouterr().err
+    assert launch.torchrun_command(2, ["--task", "asr"])[1:] == [
+        "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "shared.evaluate", "--task",
+        "asr"]
 
 
 def test_a_streamed_dataset_split_as_the_source(speech_folder: Path, tmp_path: Path) -> None:

@@ -3,25 +3,29 @@
     python -m shared.evaluate --task asr --dataset hf-internal-testing/librispeech_asr_dummy/clean:validation \\
         --models offline:whisper-tiny.en openai/whisper-base --limit 100 --out runs/librispeech
     accelerate launch --num_processes 4 -m shared.evaluate --task asr --data my_audio/ --models ... --out runs/mine
+    accelerate launch --cpu --num_processes 2 -m shared.evaluate ...   # N CPU processes (see launch.py)
 
 Every process reads the records already in `--out` (a restart skips what is done), takes its share of the
 remaining examples (`PartialState().split_between_processes`), loads each model once and appends one record per
-example to its own `records-<process>.jsonl`. The records are then gathered on the main process
-(`accelerate.utils.gather_object`), which writes models.csv, examples.csv and evaluation.json and prints the table."""
+example to its own `records-<process>.jsonl`. Each process's new records are then gathered on the main process
+(`accelerate.utils.gather_object`), which adds them to the earlier ones and writes models.csv, examples.csv and
+evaluation.json and prints the table."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("THP_MEM_ALLOC_ENABLE", "1")  # before torch loads: the app's setting (see app.py), same speed
 
+from shared import config
 from shared.errors import UserError
-from shared.evaluate import report, run, sources, views
-from shared.evaluate.normalize import NORMALIZERS
-from shared.evaluate.store import FolderStore
+from shared.evaluate import launch, report, run, sources, views
+from shared.evaluate.store import FolderStore, done_in
+from shared.outputs.text_metrics import AUTO, NORMALIZERS
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -35,7 +39,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--models", nargs="+", required=True, help="registry model ids")
     parser.add_argument("--limit", type=int, default=100, help="first N examples of --dataset")
     parser.add_argument("--out", required=True, help="output folder: records (resume from them) and reports")
-    parser.add_argument("--normaliser", default="english", choices=NORMALIZERS)
+    parser.add_argument("--normaliser", default=AUTO, choices=NORMALIZERS,
+                        help="WER/CER text normaliser; auto (as the app's tabs): Whisper's English one for English "
+                             "(--language, else the reference's letters), its basic one otherwise")
     parser.add_argument("--language", default=None, help="ASR language code (default: the model's / detected)")
     parser.add_argument("--top-k", type=int, default=run.DEFAULT_TOP_K)
     parser.add_argument("--labels", default="", help="zero-shot candidate labels (default: the references' labels)")
@@ -66,10 +72,8 @@ def plan_of(args: argparse.Namespace, settings: run.Settings, source: sources.So
 
 
 def evaluate_share(state: Any, source: sources.Source, models: list[str], settings: run.Settings,
-                   store: FolderStore) -> None:
-    """This process's share of the examples not done yet, every model over it (each loaded once)."""
-    done = store.done()
-    state.wait_for_everyone()  # every process has read the same `done` before anyone writes
+                   store: FolderStore, done: set[tuple[str, str]]) -> None:
+    """This process's share of the examples not `done` yet, every model over it (each loaded once)."""
     keys = [key for key in source.keys if any((model, key) not in done for model in models)]
     labels = None
     if settings.task == sources.ZERO_SHOT:
@@ -85,30 +89,52 @@ def evaluate_share(state: Any, source: sources.Source, models: list[str], settin
                                    rank=state.process_index)
 
 
+def share_problem(state: Any, source: sources.Source, models: list[str], settings: run.Settings,
+                  store: FolderStore, done: set[tuple[str, str]]) -> str | None:
+    """`evaluate_share`; what stopped it (a UserError's message), else None."""
+    try:
+        evaluate_share(state, source, models, settings, store, done)
+    except UserError as exc:
+        return str(exc)
+    return None
+
+
+def stop(state: Any, problem: str) -> int:
+    """Exit status 2, the reason printed once (by the main process: every process stops for it)."""
+    if state.is_main_process:
+        print(f"error: {problem}", flush=True)
+    return 2
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the evaluation the arguments describe; 0 on success, 2 with the reason on a UserError."""
+    """Run the evaluation the arguments describe; 0 on success, 2 with the reason on a UserError (in every
+    process: the processes agree on the outcome before they end)."""
     import torch
     from accelerate import PartialState
-    from accelerate.utils import gather_object
+    from accelerate.utils import broadcast_object_list, gather_object
 
     args = parse_args(argv)
-    # without CUDA, processes started by `accelerate launch --multi_gpu` (torchrun) join over gloo on the CPU
-    state = PartialState(cpu=not torch.cuda.is_available())
-    try:
+    # without CUDA, or under `accelerate launch --cpu`, the processes meet over gloo on the CPU
+    state = PartialState(cpu=config.launch().cpu or not torch.cuda.is_available())
+    try:  # the same arguments fail the same way in every process, before any process waits for another
         settings = settings_of(args)
         models = run.check_models(args.models, settings.task)
         source = build_source(args)
         store = FolderStore(args.out, state.process_index)
-        if state.is_main_process:
-            store.check_plan(plan_of(args, settings, source, models))
-        state.wait_for_everyone()
-        evaluate_share(state, source, models, settings, store)
     except UserError as exc:
-        print(f"error: {exc}", flush=True)
-        return 2
-    gathered = gather_object(store.records())  # every process's records, on every process
+        return stop(state, str(exc))
+    plan = plan_of(args, settings, source, models)
+    if problem := broadcast_object_list([store.check_plan(plan) if state.is_main_process else None])[0]:
+        return stop(state, problem)
+    earlier = store.records()
+    state.wait_for_everyone()  # every process has read the same records before anyone writes
+    problem = share_problem(state, source, models, settings, store, done_in(earlier))
+    gathered = gather_object([(problem, store.written())])  # each process's outcome and its new records
+    if problems := [problem for problem, _ in gathered if problem]:
+        return stop(state, problems[0])
     if state.is_main_process:
-        write_reports(run.Evaluation(settings, source.name, models, gathered), Path(args.out))
+        records = earlier + [record for _, written in gathered for record in written]
+        write_reports(run.Evaluation(settings, source.name, models, records), Path(args.out))
     state.wait_for_everyone()
     return 0
 
@@ -124,4 +150,5 @@ def write_reports(evaluation: run.Evaluation, folder: Path) -> None:
 
 
 if __name__ == "__main__":
+    launch.start_processes(sys.argv[1:])  # `accelerate launch --cpu --num_processes N`: N processes, not one
     raise SystemExit(main())

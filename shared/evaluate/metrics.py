@@ -1,6 +1,6 @@
-"""The numbers of an evaluation: word/character errors of one example (jiwer, on normalised text), corpus rates
-(errors summed over examples ÷ reference words summed, as the Open ASR Leaderboard computes WER), percentile
-bootstrap confidence intervals over examples, and the confusion matrix of a classifier."""
+"""The numbers of an evaluation: word/character errors of one example (jiwer, on text normalised as the tabs
+do), corpus rates (errors summed over examples ÷ reference words summed, as the Open ASR Leaderboard computes WER),
+percentile bootstrap confidence intervals over examples, and the confusion matrix of a classifier."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shared.evaluate.normalize import normalizer
+from shared.outputs.text_metrics import AUTO, normalized_pair
 
 BOOTSTRAP_RESAMPLES = 1000
 BOOTSTRAP_SEED = 0  # fixed: the same records give the same interval, in one process or many
@@ -30,12 +30,12 @@ class TextErrors:
     hypothesis: str  # normalised
 
 
-def text_errors(reference: str, hypothesis: str, normalise: str = "english") -> TextErrors:
-    """Word and character errors of `hypothesis` against `reference`, both normalised with `normalise` first."""
+def text_errors(reference: str, hypothesis: str, normalise: str = AUTO, language: str | None = None) -> TextErrors:
+    """Word and character errors of `hypothesis` against `reference`, both normalised alike first: `normalise`
+    ("auto": as the single-clip tabs, from `language` and the reference; see shared/outputs/text_metrics.py)."""
     import jiwer
 
-    clean = normalizer(normalise)
-    ref, hyp = " ".join(clean(reference).split()), " ".join(clean(hypothesis).split())
+    ref, hyp = normalized_pair(reference, hypothesis, normalise, language)
     words = jiwer.process_words(ref, hyp)
     chars = jiwer.process_characters(ref, hyp)
     return TextErrors(words.substitutions + words.deletions + words.insertions, len(ref.split()),

@@ -25,13 +25,13 @@ from shared.errors import ModelUnavailableError, UserError
 from shared.evaluate import sources
 from shared.evaluate.memory import PeakMemory
 from shared.evaluate.metrics import same_label, text_errors
-from shared.evaluate.normalize import NORMALIZERS
 from shared.evaluate.sources import ASR, CLASSIFY, DIARIZE, TTS, ZERO_SHOT, Item, Source
 from shared.evaluate.store import EXAMPLE, MODEL, MemoryStore
 from shared.models import registry
 from shared.models.loader import ModelLoader, get_loader
 from shared.models.vad import VAD_MODEL_ID
 from shared.models.voiceprint import VOICEPRINT_MODEL_ID
+from shared.outputs.text_metrics import AUTO, NORMALIZERS
 from shared.progress import Progress, no_progress
 from shared.transcribe.run import SAMPLE_RATE as ASR_RATE
 from shared.transcribe.run import TranscribeOptions, transcribe
@@ -50,7 +50,8 @@ DEFAULT_TOP_K = 5
 class Settings:
     """What the evaluation is asked to do besides the models: the task, and the options of its run function."""
     task: str
-    normalise: str = "english"  # text normaliser for WER/CER: "english" (Whisper's), "basic" or "none"
+    normalise: str = AUTO  # WER/CER normaliser: "auto" (the tabs': Whisper's English one for English, else its
+    # basic one), "english", "basic" or "none"
     language: str | None = None  # ASR: a language code, None = the model's default / detection
     top_k: int = DEFAULT_TOP_K  # classification: a hit when the reference is among the top k labels
     labels: str = ""  # zero-shot candidate labels; "" = every label the references use
@@ -183,7 +184,7 @@ def _asr(model_id: str, item: Item, settings: Settings, loader: ModelLoader, lab
     clip = load_audio(item.audio, ASR_RATE)
     options = TranscribeOptions(language=settings.language, timestamps="none")
     heard = transcribe(clip, model_id, options, loader=loader).text
-    errors = text_errors(item.reference, heard, settings.normalise)
+    errors = text_errors(item.reference, heard, settings.normalise, settings.language)
     return {"hypothesis": heard, **_errors_json(errors), "audio_s": round(clip.duration_s, 4)}
 
 
@@ -193,17 +194,19 @@ def _errors_json(errors: Any) -> dict[str, Any]:
             "chars": errors.chars}
 
 
-def _labelled(top: list[tuple[str, float]], item: Item, k: int) -> dict[str, Any]:
+def labelled(top: list[tuple[str, float]], reference: str, k: int) -> dict[str, Any]:
+    """A classifier's answer scored: `top` is its (label, score) list, best first; a top-k hit when the reference
+    is among the first k labels."""
     predicted = top[0][0] if top else "(silent)"
     return {"hypothesis": predicted, "top_k": [label for label, _ in top[:k]],
-            "correct": same_label(predicted, item.reference),
-            "correct_top_k": any(same_label(label, item.reference) for label, _ in top[:k])}
+            "correct": same_label(predicted, reference),
+            "correct_top_k": any(same_label(label, reference) for label, _ in top[:k])}
 
 
 def _classify(model_id: str, item: Item, settings: Settings, loader: ModelLoader, labels: Any) -> dict[str, Any]:
     clip = load_audio(item.audio, CLASSIFY_RATE)
     result = classify(clip, model_id, loader=loader)
-    return {**_labelled(result.top_k(settings.top_k), item, settings.top_k),
+    return {**labelled(result.top_k(settings.top_k), item.reference, settings.top_k),
             "audio_s": round(clip.duration_s, 4)}
 
 
@@ -211,7 +214,7 @@ def _zero_shot(model_id: str, item: Item, settings: Settings, loader: ModelLoade
                labels: list[str] | None) -> dict[str, Any]:
     clip = load_audio(item.audio, ZERO_SHOT_RATE)
     result = zero_shot(clip, model_id, labels or [item.reference], settings.template, loader=loader)
-    return {**_labelled(result.top_k(settings.top_k), item, settings.top_k),
+    return {**labelled(result.top_k(settings.top_k), item.reference, settings.top_k),
             "audio_s": round(clip.duration_s, 4)}
 
 

@@ -9,8 +9,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from shared.errors import UserError
-
 EXAMPLE, MODEL = "example", "model"  # record kinds: one example scored, one model's load and memory
 PLAN_NAME = "plan.json"  # what the folder evaluates: a resume must ask for the same
 
@@ -18,6 +16,11 @@ PLAN_NAME = "plan.json"  # what the folder evaluates: a resume must ask for the 
 def key_of(record: dict[str, Any]) -> tuple[str, str]:
     """(model, example key) of an example record."""
     return record["model"], record["key"]
+
+
+def done_in(records: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """The (model, example key) pairs the records have scored."""
+    return {key_of(record) for record in records if record["kind"] == EXAMPLE}
 
 
 class MemoryStore:
@@ -32,8 +35,12 @@ class MemoryStore:
     def records(self) -> list[dict[str, Any]]:
         return list(self.kept)
 
+    def written(self) -> list[dict[str, Any]]:
+        """The records written through this store (in a folder: by this process since it started)."""
+        return list(self.kept)
+
     def done(self) -> set[tuple[str, str]]:
-        return {key_of(record) for record in self.records() if record["kind"] == EXAMPLE}
+        return done_in(self.records())
 
 
 class FolderStore(MemoryStore):
@@ -48,19 +55,22 @@ class FolderStore(MemoryStore):
             with open(self.path, "a", encoding="utf-8") as handle:  # a killed write: end its half line
                 handle.write("\n")
 
-    def check_plan(self, plan: dict[str, Any]) -> None:
-        """Write the evaluation's description, or check that the folder holds this same evaluation (a resume)."""
+    def check_plan(self, plan: dict[str, Any]) -> str | None:
+        """Write the evaluation's description, or check that the folder holds this same evaluation (a resume);
+        what is wrong when it holds another one, else None."""
         path = self.folder / PLAN_NAME
         if path.is_file():
             kept = json.loads(path.read_text())
             if kept != plan:
                 changed = sorted(name for name in set(kept) | set(plan) if kept.get(name) != plan.get(name))
-                raise UserError(f"{self.folder} holds another evaluation (it differs in: {', '.join(changed)}); "
-                                "use a new output folder.")
+                return (f"{self.folder} holds another evaluation (it differs in: {', '.join(changed)}); "
+                        "use a new output folder.")
         else:
             path.write_text(json.dumps(plan, indent=2))
+        return None
 
     def write(self, record: dict[str, Any]) -> None:
+        super().write(record)
         with open(self.path, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(record, ensure_ascii=False, default=float) + "\n")
             handle.flush()

@@ -74,9 +74,14 @@ def summary_markdown(evaluation: Evaluation, rows: list[dict[str, Any]]) -> str:
 
 def scatter_image(task: str, rows: list[dict[str, Any]]) -> np.ndarray:
     """Metric (%) against RTFx (log scale), one point per model with its 95 % interval, labelled with its id."""
-    metric, lower = METRIC[task]
     fig = new_figure((8, 4.5))
-    axes = fig.add_subplot()
+    draw_scatter(fig.add_subplot(), task, rows)
+    return to_rgb(fig)
+
+
+def draw_scatter(axes: Any, task: str, rows: list[dict[str, Any]]) -> None:
+    """The scatter on `axes`; its y axis starts at 0 (an error rate or an accuracy is never below)."""
+    metric, lower = METRIC[task]
     for row in rows:
         value, speed = row.get(metric, float("nan")), row.get("rtfx", float("nan"))
         if math.isnan(value) or math.isnan(speed) or speed <= 0:
@@ -90,7 +95,7 @@ def scatter_image(task: str, rows: list[dict[str, Any]]) -> np.ndarray:
     axes.set_ylabel(f"{METRIC_TITLE[metric]} (%) · {direction}")
     axes.set_title(f"{METRIC_TITLE[metric]} vs speed, with 95 % bootstrap intervals")
     axes.grid(True, which="both", alpha=0.3)
-    return to_rgb(fig)
+    axes.set_ylim(bottom=0)
 
 
 def confusion_image(evaluation: Evaluation, model: str) -> np.ndarray | None:
@@ -142,7 +147,7 @@ def _example_row(task: str, record: dict[str, Any]) -> list[Any]:
         return [record["model"], record["key"], None, record["reference"], "", f"error: {html.escape(record['error'])}"]
     shown = round(100 * score, 2) if task in (ASR, TTS, DIARIZE) else int(score)
     if task in (ASR, TTS):
-        diff = word_diff_html(record["normalised_reference"], record["normalised_hypothesis"])
+        diff = word_diff_html(record["normalised_reference"], record["normalised_hypothesis"], "none")
     elif task == DIARIZE:
         diff = (f"missed {record['missed_s']:.2f} s · false alarm {record['false_alarm_s']:.2f} s · "
                 f"confusion {record['confusion_s']:.2f} s of {record['reference_s']:.2f} s")
