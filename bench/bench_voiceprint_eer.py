@@ -5,7 +5,8 @@ Voices: pyannote's sample.wav (two telephone speakers, cut by its reference RTTM
 (sentences synthesised here), and Gradio's shipped recordings (two clips of one actress, one of an actor, one
 unnamed speaker). Each recording is cut into utterances of 1.5-3.5 s; a trial is a pair of utterances, "same" when
 both come from one speaker (never the same utterance), "different" otherwise. Prints the EER and its threshold and
-writes bench/results/voiceprint_eer.json; shared/diarize/known_speakers.py's VERIFY_THRESHOLD is set from it.
+writes bench/results/voiceprint_eer.json; shared/models/voiceprint.py's VERIFY_THRESHOLD (the app's one same-speaker
+threshold) is set from it.
 
     .venv/bin/python bench/bench_voiceprint_eer.py
 """
@@ -78,9 +79,9 @@ def trials(prints: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def main() -> None:
-    from shared.diarize.known_speakers import VERIFY_THRESHOLD, equal_error_rate
+    from shared.diarize.known_speakers import equal_error_rate
     from shared.models.loader import get_loader
-    from shared.models.voiceprint import VOICEPRINT_MODEL_ID
+    from shared.models.voiceprint import VERIFY_THRESHOLD, VOICEPRINT_MODEL_ID
 
     voices = utterances()
     start = time.perf_counter()

@@ -11,6 +11,7 @@ from shared.audio_to_audio import views
 from shared.audio_to_audio.inside import render_inside
 from shared.models import registry
 from shared.serving.estimates import estimate_from_audio
+from shared.serving.uploads import CONSENT, forgets_uploads
 from shared.serving.widgets import (
     MODEL_EVENT,
     audio_input,
@@ -32,13 +33,15 @@ def shown(result: a2a.AudioResult, inside: bool) -> tuple:
             *inside_outputs(render_inside, result.recording, inside))
 
 
+@forgets_uploads("target_audio")
 @user_errors
 @gpu_task(estimate_from_audio)
 def convert_voice(audio: str | None, model: str = a2a.DEFAULT_MODELS[registry.VOICE_CONVERSION],
                   preset: str = a2a.DEFAULT_PRESET, target_audio: str | None = None, inside: bool = True,
                   progress: gr.Progress = gr.Progress()) -> tuple:
     """The converted wav first, then the input's wav and the shared outputs. `target_audio` (a recording of the
-    voice to speak in) wins over `preset`; `inside` draws the "Inside the model" pictures now (API default)."""
+    voice to speak in; deleted after the request) wins over `preset`; `inside` draws the "Inside the model"
+    pictures now (API default)."""
     result = a2a.convert_voice(audio, model, preset, target_audio, progress=lambda f, d: progress(f, desc=d))
     source, (converted,) = views.write_outputs(result)
     return converted, source, *shown(result, inside)
@@ -97,6 +100,7 @@ def build_convert() -> None:
             model = model_dropdown(registry.VOICE_CONVERSION, default=a2a.DEFAULT_MODELS[registry.VOICE_CONVERSION])
             preset = gr.Dropdown(a2a.preset_choices(), value=a2a.DEFAULT_PRESET, label="Target voice (preset)")
             target = audio_input("…or a recording of the target voice (wins over the preset)")
+            gr.Markdown(CONSENT, elem_id="a2a-convert-consent")
             run = gr.Button("Convert voice", variant="primary", elem_id="a2a-convert-run")
             gr.Examples([[path] for path in example_paths("speech_piper.wav", "speech_second_voice.wav")],
                         inputs=[audio])
@@ -107,6 +111,7 @@ def build_convert() -> None:
             section = inside_section("Convert a recording to see the mel spectrogram and the x-vectors.")
     event = run.click(convert_voice, [audio, model, preset, target, section.is_open],
                       [*audios, *rest, *section.outputs], api_name="convert_voice", **MODEL_EVENT)
+    event.then(lambda: None, None, target, api_visibility="private")  # the target recording was deleted
     section.draw_on_open(render_inside, event)
 
 

@@ -17,7 +17,7 @@ from shared.models.availability import default_model
 from shared.models.loader import get_loader
 from shared.serving.estimates import audio_seconds, estimate_from_text
 from shared.serving.relay import Outlet, relay
-from shared.serving.uploads import forgets_uploads
+from shared.serving.uploads import CONSENT, forgets_uploads
 from shared.serving.widgets import (
     MODEL_EVENT,
     draw_pending,
@@ -121,8 +121,6 @@ def run_compare(text: str, models: list[str] | None = None, seed: float = 0, asr
     return (views.compare_rows(results), *players, *pictures)
 
 
-CONSENT = ("**Consent.** Clone only a voice you may use: your own, or one whose speaker agreed. The recording is "
-           "used for this one request and then deleted; the app keeps no copy of it.")
 CLONE_EXAMPLE = "Now I can say anything you type, in the voice of the recording."
 REFERENCE_EXAMPLES = ["speech_piper.wav"]
 CLONE_FALLBACK = "microsoft/speecht5_tts"  # the small cloning model, when the codec LMs exceed the memory budget
@@ -246,6 +244,7 @@ def build() -> None:
                 cmp_reference = gr.Audio(sources=["upload", "microphone"], type="filepath",
                                          label="Reference voice (optional): the cloning models speak in it, and every "
                                                "row gets its speaker similarity to it", elem_id="tts-compare-reference")
+                gr.Markdown(CONSENT, elem_id="tts-compare-consent")
                 cmp_run = gr.Button("Compare", variant="primary")
         table = gr.Dataframe(headers=views.COMPARE_HEADERS, interactive=False, wrap=True, label="Comparison")
         with gr.Row():

@@ -33,6 +33,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.pop("HF_TOKEN", None)
 ARTIFACTS = ROOT / "artifacts"
 FAKE_HF_TOKEN = "hf_FAKEadsTOKENneverSHOWN0123456789"  # the launched app gets it; no output or log may contain it
+APP_MEMORY_BUDGET_MB = 16_000  # the session app's budget (MB of registry size hints): CSM and Dia fit
 
 
 def record_figures(monkeypatch: pytest.MonkeyPatch, *modules: Any, at: str = "new_figure") -> list:
@@ -122,8 +123,11 @@ def launched_app(log_name: str, **env: str) -> Iterator[tuple[str, subprocess.Po
 
 @pytest.fixture(scope="session")
 def app_url(tiny_hf_home: Path) -> Iterator[str]:
-    """The app with the tiny models as its hub cache and a fake HF_TOKEN (that no output may show)."""
-    with launched_app("app-server.log", HF_HOME=str(tiny_hf_home), HF_TOKEN=FAKE_HF_TOKEN) as (url, _):
+    """The app with the tiny models as its hub cache, a fake HF_TOKEN (that no output may show) and a memory budget
+    above CSM's and Dia's registry sizes (6.2 and 6.7 GB in fp32; their tiny stand-ins weigh a few MB), so /tts_clone
+    runs them. The loader's eviction is tested on a ModelLoader of its own (test_app_faults.py)."""
+    with launched_app("app-server.log", HF_HOME=str(tiny_hf_home), HF_TOKEN=FAKE_HF_TOKEN,
+                      ADS_MEMORY_BUDGET_MB=str(APP_MEMORY_BUDGET_MB)) as (url, _):
         yield url
 
 

@@ -35,6 +35,7 @@ SPEECH = EXAMPLES_DIR / "speech_piper.wav"
 SECOND_VOICE = EXAMPLES_DIR / "speech_second_voice.wav"
 NOISY = EXAMPLES_DIR / "speech_noisy_5db.wav"
 MIX = EXAMPLES_DIR / "two_voices_mix_8k.wav"
+ROUND_TRIP = "round-trip WER: output vs input (built-in recogniser)"
 
 
 @pytest.fixture(scope="module")
@@ -134,6 +135,7 @@ def test_convert_voice_to_a_recorded_voice(loader: ModelLoader) -> None:
     assert set(result.scores) >= {"x-vector cosine: output vs target voice", "x-vector cosine: input vs target voice",
                                   "voiceprint similarity: output vs target recording",
                                   "voiceprint similarity: input vs target recording"}
+    assert 0.0 <= result.scores.pop(ROUND_TRIP) and any("heard the input as" in note for note in result.notes)
     assert all(-1.0 <= value <= 1.0 for value in result.scores.values())
     trace = result.recording.trace
     assert isinstance(trace, ConversionTrace) and trace.mel.shape[1] == 80 and trace.target_label
@@ -141,6 +143,16 @@ def test_convert_voice_to_a_recorded_voice(loader: ModelLoader) -> None:
     assert len(gallery) == 2 and "parameters" in card
     assert result.compute_s > 0 and result.audio_s == pytest.approx(3.02, abs=0.01)
     assert "real-time factor" in views.info_markdown(result)
+
+
+def test_round_trip_wer_hears_whether_the_words_survived(loader: ModelLoader) -> None:
+    """The built-in recogniser (real weights) on real speech: the same recording scores 0, other words score high."""
+    speech, other = (a2a.load_input(str(path), 16_000, 20.0).samples for path in (SPEECH, SECOND_VOICE))
+    same, notes = a2a.round_trip(speech, speech, loader)
+    assert same == {ROUND_TRIP: 0.0} and "heard the input as" in notes[0]
+    assert a2a.round_trip(speech, other, loader)[0][ROUND_TRIP] > 0.5
+    nothing, notes = a2a.round_trip(np.zeros(16_000, np.float32), speech, loader)
+    assert nothing == {} and notes[0].endswith("heard no words in the input: no round-trip WER.")
 
 
 def test_convert_voice_to_a_preset_says_when_the_presets_are_unavailable(loader: ModelLoader) -> None:
@@ -262,11 +274,15 @@ def client(app_url: str) -> Client:
     return Client(app_url, verbose=False)
 
 
-def test_api_convert_enhance_separate(client: Client) -> None:
+def test_api_convert_enhance_separate(client: Client, tmp_path: Path) -> None:
+    data, rate = sf.read(SPEECH, dtype="float32")
+    target = write(tmp_path / "target_voice.wav", 0.9 * data, rate)  # not an example file: the server deletes it
     converted, _, picture, info, details, _, gallery, card = client.predict(
-        handle_file(str(SECOND_VOICE)), target_audio=handle_file(str(SPEECH)), api_name="/convert_voice")
+        handle_file(str(SECOND_VOICE)), target_audio=handle_file(target), api_name="/convert_voice")
     assert sf.info(converted).samplerate == 16_000 and Path(picture).is_file() and len(gallery) == 2
     assert "real-time factor" in info and details["task"] == registry.VOICE_CONVERSION and "SpeechT5" in card
+    assert "round-trip WER" in info and "same speaker above 0.62" in info
+    assert list(Path(gr_upload_folder()).rglob("target_voice.wav")) == []  # the target's voice was not kept
     enhanced, noisy, *_ = client.predict(handle_file(str(NOISY)), reference=handle_file(str(SPEECH)),
                                          inside=False, api_name="/enhance")
     assert sf.info(enhanced).frames == sf.info(noisy).frames
@@ -274,6 +290,29 @@ def test_api_convert_enhance_separate(client: Client) -> None:
         handle_file(str(MIX)), inside=False, api_name="/separate")
     assert {sf.info(path).samplerate for path in (first, second, mixture)} == {8_000} and third is fourth is None
     assert re.search(r"energy share", info) and len(details["outputs"]) == 2
+
+
+@pytest.mark.parametrize("endpoint, model, audio, player_rate, gallery_titles", [
+    ("/enhance", "speechbrain/sepformer-wham16k-enhancement", NOISY, 16_000, ["What was removed", "Estimated masks"]),
+    ("/separate", "speechbrain/sepformer-wham", MIX, 8_000, ["Estimated masks", "Sources over time"]),
+    ("/separate", "adefossez/HTDemucs", EXAMPLES_DIR / "chord_c_major.wav", 44_100, ["Sources over time"]),
+])
+def test_api_other_enhancers_and_separators(client: Client, endpoint: str, model: str, audio: Path, player_rate: int,
+                                            gallery_titles: list[str]) -> None:
+    """The non-default models of /enhance and /separate through the API (tiny random weights: plumbing only)."""
+    *players, picture, info, details, details_file, gallery, card = client.predict(
+        handle_file(str(audio)), model=model, api_name=endpoint)
+    wavs = [path for path in players if path is not None]
+    assert {sf.info(path).samplerate for path in wavs} == {player_rate} and Path(picture).is_file()
+    assert len(wavs) == 1 + len(details["outputs"]) and details["model"] == model and Path(details_file).is_file()
+    assert "real-time factor" in info and ("SNR estimate" in info if endpoint == "/enhance" else "energy share" in info)
+    assert [item["caption"].split(":")[0] for item in gallery] == gallery_titles and card
+
+
+def gr_upload_folder() -> str:
+    import gradio as gr
+
+    return gr.utils.get_upload_folder()
 
 
 def test_api_bad_input_is_a_clear_error(client: Client, tmp_path: Path) -> None:

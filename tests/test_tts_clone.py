@@ -5,6 +5,7 @@ the comparison with a reference, the deletion of the uploaded reference, and /tt
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from shared.models.loader import ModelLoader
 from shared.models.voiceprint import VOICEPRINT_MODEL_ID
 from shared.outputs.text_metrics import wer
 from shared.transcribe.run import TranscribeOptions, transcribe
-from shared.tts import clone, codec_lm, inside, views
+from shared.tts import clone, codec_lm, inside, views, voices
 from shared.tts import run as tts
 from shared.tts.capture import CodecLmTrace, SpeechT5Trace
 from shared.tts.reference import ASR_FOR_TRANSCRIPT
@@ -161,6 +162,24 @@ def test_speecht5_speaks_with_the_recordings_xvector(tiny_hf_home: Path, referen
     assert gallery[0][1].startswith("Your voice as an x-vector") and "unavailable" in gallery[0][1]
 
 
+def test_the_nearest_cmu_arctic_preset_is_found_and_drawn(tiny_hf_home: Path, reference_wav: Path,
+                                                          loader: ModelLoader, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With presets injected (the real ones are a hub dataset): the closest by cosine wins, whatever its length,
+    and the clone's x-vector view names it."""
+    rng = np.random.default_rng(0)
+    presets = {code: vector / np.linalg.norm(vector) for code, vector in
+               (("bdl", rng.normal(size=512)), ("slt", rng.normal(size=512)), ("clb", rng.normal(size=512)))}
+    monkeypatch.setattr(voices.XVECTORS, "get", lambda wait_s=0.5: presets)
+    name, vector = voices.nearest_preset(5.0 * presets["slt"] + 0.5 * rng.normal(size=512).astype(np.float32))
+    assert name == "slt" and vector is presets["slt"]
+    result = clone.clone_voice("Hello there.", str(reference_wav), SPEECHT5, "typed words", loader=loader)
+    trace = result.speech.inside
+    nearest = max(presets, key=lambda code: float(presets[code] @ trace.xvector))
+    assert trace.nearest_preset is not None and trace.nearest_preset[0] == nearest
+    (view,) = inside.xvector_view(trace)
+    assert f"nearest CMU ARCTIC preset is ‘{nearest}’ (cosine" in view.caption and "unavailable" not in view.caption
+
+
 def test_compare_with_a_reference_adds_the_similarity_column(tiny_hf_home: Path, reference_wav: Path,
                                                              loader: ModelLoader) -> None:
     results = clone.compare_in_voice("Hello there.", [tts.OFFLINE_VOICE, SPEECHT5], str(reference_wav),
@@ -253,6 +272,24 @@ def test_tts_clone_api(app_url: str, reference_wav: Path) -> None:
         data, rate = sf.read(reference_wav, dtype="float32")
         sf.write(short, data[:rate], rate)
         client.predict("Hello.", handle_file(str(short)), model=SPEECHT5, api_name="/tts_clone")
+
+
+@pytest.mark.parametrize("model_id, rate", [(CSM, 24_000), (DIA, 44_100)])
+def test_codec_lms_through_the_api(app_url: str, reference_wav: Path, model_id: str, rate: int) -> None:
+    """CSM and Dia on /tts_clone (the session app's memory budget lets their tiny stand-ins load): a wav, the
+    scores, and the codec token grid in the inside gallery."""
+    from gradio_client import Client, handle_file
+
+    client = Client(app_url, verbose=False)
+    wav, spectrogram, info, details, gallery, card = client.predict(
+        "Hi.", handle_file(str(reference_wav)), model=model_id, transcript=REFERENCE_TEXT, api_name="/tts_clone")
+    samples, wav_rate = sf.read(wav)
+    assert wav_rate == rate and len(samples) > 0 and Path(spectrogram).is_file()
+    assert re.search(r"speaker similarity( \*\*-?\d\.\d\d\*\* \((above|below) the same-speaker threshold 0\.62|: —)",
+                     info), info
+    assert "round-trip WER" in info and details["model"] == model_id and "speaker_similarity" in details
+    assert [item["caption"].split(":")[0] for item in gallery] == ["Codec token grid", "Time per stage"]
+    assert "Codec language model" in card
 
 
 def _upload_folder() -> Any:

@@ -23,7 +23,9 @@ from shared.models.registry import ENHANCE, SEPARATE, VOICE_CONVERSION, UnknownM
 from shared.models.speechbrain_models import XVECTOR_MODEL_ID, Separation
 from shared.models.vad import VAD_MODEL_ID, speech_seconds
 from shared.models.voiceprint import VOICEPRINT_MODEL_ID, cosine
+from shared.outputs.text_metrics import normalize, wer
 from shared.progress import Progress, RealTimeFactor, Stopwatch, no_progress
+from shared.transcribe.run import TranscribeOptions, transcribe
 
 DEFAULT_MODELS = {VOICE_CONVERSION: "microsoft/speecht5_vc", ENHANCE: "speechbrain/metricgan-plus-voicebank",
                   SEPARATE: "speechbrain/sepformer-wsj02mix"}
@@ -154,7 +156,8 @@ def convert_voice(audio: Any, model_id: str | None = None, preset: str | None = 
                   progress: Progress = no_progress) -> AudioResult:
     """Say the words of `audio` (speech, up to 20 s) in another voice: the x-vector of `target_audio` when given,
     else the CMU ARCTIC `preset`. Scores: cosine of the output's x-vector with the target's (and the input's, as
-    the baseline), and Resemblyzer voiceprint similarities with the input and the target recording."""
+    the baseline), Resemblyzer voiceprint similarities with the input and the target recording, and the round-trip
+    WER (the built-in recogniser on the output against its transcript of the input)."""
     loader = loader or get_loader()
     model_id = check_model(model_id, VOICE_CONVERSION)
     clip = load_input(audio, ANALYSIS_RATE, MAX_INPUT_S[VOICE_CONVERSION])
@@ -168,6 +171,9 @@ def convert_voice(audio: Any, model_id: str | None = None, preset: str | None = 
     output = finish(converted.samples, "output")
     progress(0.85, "Scoring speaker similarity")
     values, xvectors = conversion_scores(clip.samples, output, target, target_16k, loader)
+    progress(0.92, "Transcribing the input and the output (round-trip WER)")
+    wer_scores, heard_notes = round_trip(clip.samples, output, loader)
+    values, notes = {**values, **wer_scores}, [*notes, *heard_notes]
     trace = ConversionTrace(converted.mel, MEL_HOP_S, xvectors[0], target, xvectors[1], target_label)
     recording = A2ARecording(trace, capture.card(entry.spec.family, entry.model, model_id))
     return AudioResult(VOICE_CONVERSION, model_id, Track("input", clip.samples, ANALYSIS_RATE),
@@ -191,6 +197,20 @@ def conversion_scores(source: np.ndarray, output: np.ndarray, target: np.ndarray
         if "input" in printed:
             values["voiceprint similarity: input vs target recording"] = cosine(printed["input"], printed["target"])
     return values, (source_xvector, output_xvector)
+
+
+def round_trip(source: np.ndarray, output: np.ndarray, loader: ModelLoader) -> tuple[dict[str, float], list[str]]:
+    """Did the words survive the new voice? The built-in recogniser's transcript of the output scored (WER) against
+    its transcript of the input, and a note with both; no score when it hears no words in the input."""
+    from shared.tts import run as tts_run
+
+    heard_input, heard_output = (transcribe(load_audio((ANALYSIS_RATE, samples), ANALYSIS_RATE), tts_run.ASR_MODEL,
+                                            TranscribeOptions(timestamps="none"), loader=loader).text.strip()
+                                 for samples in (source, output))
+    if not normalize(heard_input):
+        return {}, [f"{tts_run.ASR_MODEL} heard no words in the input: no round-trip WER."]
+    return ({"round-trip WER: output vs input (built-in recogniser)": wer(heard_input, heard_output)},
+            [f"{tts_run.ASR_MODEL} heard the input as “{heard_input}” and the output as “{heard_output}”."])
 
 
 def voiceprints(printer: Any, recordings: dict[str, np.ndarray | None]) -> dict[str, np.ndarray]:

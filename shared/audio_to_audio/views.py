@@ -11,6 +11,7 @@ from shared.audio.dsp import stft_power
 from shared.audio.plots import CMAP, new_figure, pool_columns, to_rgb
 from shared.audio_to_audio.run import JOB_NAMES, AudioResult, Track
 from shared.models.registry import SEPARATE
+from shared.models.voiceprint import VERIFY_EER, VERIFY_THRESHOLD
 from shared.outputs.results import new_result_path, write_json
 from shared.progress import timing_line
 
@@ -18,8 +19,9 @@ TOP_DB = 80.0  # dB range of the spectrograms
 PANEL_WIDTH = 4.2  # inches per spectrogram panel
 SCORE_HELP = {
     "x-vector cosine": "speechbrain x-vector (the CMU ARCTIC presets' encoder): 1 = same direction",
-    "voiceprint similarity": "Resemblyzer GE2E voiceprint cosine: same speaker scores clearly higher than two "
-                             "different speakers",
+    "voiceprint similarity": f"Resemblyzer GE2E voiceprint cosine: same speaker above {VERIFY_THRESHOLD:.2f} (equal "
+                             f"error rate {VERIFY_EER:.1%} on real voices); similar voices can score higher",
+    "round-trip WER": "the built-in recogniser on the output vs its transcript of the input (0 = same words heard)",
     "SI-SDR": "scale-invariant signal-to-distortion ratio against the clean reference",
     "SNR estimate": "reference-free: loud frames vs the quietest frames' noise floor",
     "energy share": "share of the summed energy of the separated sources",
@@ -86,7 +88,8 @@ def info_markdown(result: AudioResult) -> str:
              + ", ".join(f"{track.label} ({track.duration_s:.2f} s)" for track in result.outputs),
              timing_line(result.device, result.dtype, result.compute_s, result.audio_s, result.load_s)]
     if result.scores:
-        rows = [f"| {name} | {value:+.2f} | {score_help(name)} |" for name, value in result.scores.items()]
+        rows = [f"| {name} | {value:{'.2f' if 'WER' in name else '+.2f'}} | {score_help(name)} |"
+                for name, value in result.scores.items()]
         lines.append("| score | value | what it measures |\n|---|---|---|\n" + "\n".join(rows))
     lines += [f"- {note}" for note in result.notes]
     return "\n\n".join(lines)

@@ -1,7 +1,7 @@
 """Known speakers: enrol a voice by name from a short clip, put those names on a diarization's speakers, and verify
 whether two clips hold the same voice. Voiceprints come from shared/models/voiceprint.py (Resemblyzer GE2E through
 the loader); a speaker is named when the cosine similarity of its voiceprint to an enrolled one reaches
-VERIFY_THRESHOLD, and stays "unknown" below it.
+VERIFY_THRESHOLD (calibrated in shared/models/voiceprint.py), and stays "unknown" below it.
 
 Enrolled voices are plain values (`Voice`, JSON-able): the app keeps them in the user's page, never on disk and
 never shared between users; each request hands them back in."""
@@ -19,13 +19,8 @@ from shared.diarize.rttm import Turn
 from shared.diarize.run import SAMPLE_RATE, Diarization
 from shared.errors import UserError
 from shared.models.loader import ModelLoader, get_loader
-from shared.models.voiceprint import VOICEPRINT_MODEL_ID, cosine
+from shared.models.voiceprint import VERIFY_THRESHOLD, VOICEPRINT_MODEL_ID, cosine
 
-# Cosine similarity at the equal error rate of Resemblyzer GE2E on real voices (bench/bench_voiceprint_eer.py,
-# bench/results/voiceprint_eer.json, 2026-12-01): 23 utterances of 1.5-3.5 s from 6 speakers (pyannote's sample.wav
-# x2, Piper joe, Gradio's shipped recordings x3), 51 same-speaker and 202 different-speaker pairs: EER 9.9 % at 0.6235
-# (same-speaker mean 0.82, different 0.50).
-VERIFY_THRESHOLD = 0.62
 MIN_ENROL_S, MAX_ENROL_S = 5.0, 30.0  # seconds of audio an enrolment clip may have
 MAX_NAME_CHARS = 40
 MAX_VOICES = 20

@@ -24,6 +24,13 @@ PARTIAL_STEP = 80  # mel frames between partials (50 % overlap)
 TARGET_DBFS = -30.0  # the level Resemblyzer's training speech was raised to (never lowered)
 QUIET_DB = 40.0  # mel frames this far below the loudest are silence, left out of the voiceprint
 MIN_VOICED_S = 0.5  # seconds of sound a voiceprint needs at least
+# The one same-speaker threshold of the app (known speakers, verification, the speaker similarity of cloned and
+# converted voices): the cosine at the equal error rate of these voiceprints on real voices
+# (bench/bench_voiceprint_eer.py, bench/results/voiceprint_eer.json, 2026-12-01): 23 utterances of 1.5-3.5 s from
+# 6 speakers (pyannote's sample.wav x2, Piper joe, Gradio's shipped recordings x3), 51 same-speaker and 202
+# different-speaker pairs: EER 9.9 % at 0.6235 (same-speaker mean 0.82, different 0.50).
+VERIFY_THRESHOLD = 0.62
+VERIFY_EER = 0.099  # the equal error rate there (at 0.62 itself: 7.8 % same-speaker pairs missed, 10.4 % false accepts)
 
 
 def resemblyzer_mel(samples_16k: np.ndarray) -> np.ndarray:

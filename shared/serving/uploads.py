@@ -1,6 +1,6 @@
-"""The recordings people upload, forgotten after their request: a voice to clone, enrol or verify is used for that
-one request and then deleted from Gradio's upload folder (the app keeps no copy; Gradio's own cache clean-up would
-keep it up to an hour)."""
+"""The recordings people upload, forgotten after their request: a voice to clone, convert to, enrol or verify is
+used for that one request and then deleted from Gradio's upload folder (the app keeps no copy; Gradio's own cache
+clean-up would keep it up to an hour)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ import gradio as gr
 from shared.serving.widgets import EXAMPLES_DIR
 
 F = TypeVar("F", bound=Callable[..., Any])
+# shown next to every input that takes someone's voice (clone reference, comparison reference, conversion target)
+CONSENT = ("**Consent.** Give only a voice you may use: your own, or that of someone who agreed. The recording is "
+           "used for this one request and then deleted; the app keeps no copy of it.")
 
 
 def forgets_uploads(*parameters: str) -> Callable[[F], F]:

@@ -13,6 +13,7 @@ from shared import config
 from shared.audio.dsp import stft_power
 from shared.audio.plots import spectrogram_image
 from shared.models.registry import get_spec
+from shared.models.voiceprint import VERIFY_EER, VERIFY_THRESHOLD
 from shared.outputs.results import new_result_path
 from shared.progress import timing_line
 from shared.tts import voices
@@ -141,15 +142,19 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 
 
-SAME_VOICE_ABOVE = 0.75  # Resemblyzer cosine: two recordings of one voice usually score above this
-
-
 def similarity_words(similarity: float | None) -> str:
-    """The speaker similarity in words: the number and a plain reading of it."""
+    """The speaker similarity in words: the number and an honest reading of it against the app's one same-speaker
+    threshold (a cosine above it is evidence, not proof: two different but similar voices can score higher)."""
     if similarity is None:
         return "speaker similarity: — (too little sound in the output to tell whose voice it is)"
-    reading = "close to the reference voice" if similarity >= SAME_VOICE_ABOVE else "a different-sounding voice"
-    return f"speaker similarity **{similarity:.2f}** ({reading}; 1 = identical voiceprints)"
+    side = "above" if similarity >= VERIFY_THRESHOLD else "below"
+    return f"speaker similarity **{similarity:.2f}** ({side} {threshold_words()}; 1 = identical voiceprints)"
+
+
+def threshold_words() -> str:
+    """The same-speaker threshold and what it means, for the similarity readings."""
+    return (f"the same-speaker threshold {VERIFY_THRESHOLD:.2f}, whose equal error rate is {VERIFY_EER:.1%} on six "
+            "real voices; two different but similar voices can score higher")
 
 
 def clone_markdown(result: ClonedSpeech) -> str:
