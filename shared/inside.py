@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from shared.models.modules import parameter_count
+from shared.models.registry import UnknownModelError, get_spec
 
 # plain-language architecture cards, one per registry family
 ARCHITECTURES: dict[str, tuple[str, str]] = {
@@ -149,11 +150,28 @@ def format_count(count: int | None) -> str:
     return f"{count:,} parameters"
 
 
+def _ctranslate2_count(model_id: str) -> str | None:
+    """The registry's parameter count for a CTranslate2 (faster-whisper) model, labelled as such: CTranslate2 keeps
+    its weights in native code, so the loaded model has no tensors to count."""
+    try:
+        spec = get_spec(model_id)
+    except UnknownModelError:
+        return None
+    if spec.engine != "faster-whisper" or not spec.params_m:
+        return None
+    count = f"{spec.params_m / 1000:g} B" if spec.params_m >= 1000 else f"{spec.params_m:g} M"
+    return (f"{count} parameters in the CTranslate2 weights (the registry's published count for this checkpoint: "
+            "CTranslate2 keeps its tensors in native code, out of reach of a count)")
+
+
 def architecture_card(family: str, model: Any = None, model_id: str = "") -> str:
-    """Markdown: the family's title, how it works, and the parameter count read from the loaded model."""
+    """Markdown: the family's title, how it works, and the parameter count read from the loaded model (for a
+    CTranslate2 model, the registry's count, labelled as such)."""
     title, body = ARCHITECTURES.get(family, ("Model", "No description for this model family."))
     name = f" — `{model_id}`" if model_id else ""
-    return f"**{title}**{name}  \n{body}  \n*Size:* {format_count(parameter_count(model))}."
+    count = parameter_count(model)
+    size = (count is None and _ctranslate2_count(model_id)) or format_count(count)
+    return f"**{title}**{name}  \n{body}  \n*Size:* {size}."
 
 
 @dataclass

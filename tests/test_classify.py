@@ -243,7 +243,8 @@ def test_mms_language_id_scores_languages(speech: AudioClip) -> None:
     assert np.isclose(result.clip_scores.sum(), 1.0) and result.family == "mms-lid"
     rows = compare_rows([result], 3)
     cells = dict(zip(COMPARE_HEADERS, rows[0], strict=True))
-    assert (cells["architecture"], cells["year"], cells["params (M)"]) == ("encoder classifier", 2023, 965)
+    assert (cells["architecture"], cells["year"], cells["params (M)"], cells["languages"]) == (
+        "encoder classifier", 2023, 965, "126 languages")
 
 
 def test_english_only_whisper_cannot_detect_languages(tmp_path) -> None:

@@ -18,7 +18,7 @@ from shared.models.device import Placement
 from shared.models.loader import ModelLoader
 from shared.outputs.subtitles import parse_cues
 from shared.transcribe import align
-from shared.transcribe.align_views import karaoke_html, trellis_picture, word_rows, write_word_outputs
+from shared.transcribe.align_views import karaoke_html, trellis_picture, word_box_rows, word_rows, write_word_outputs
 from shared.transcribe.aligner import MULTILINGUAL_ALIGNER, align_words, resolve_aligner
 
 FRAME = 320  # samples per CTC frame (20 ms at 16 kHz)
@@ -96,6 +96,29 @@ def test_ten_minutes_take_the_band_and_still_find_the_known_path() -> None:
     assert half_width is not None and 2 * half_width + 1 < 2 * len(tokens) + 1
     path, _ = align.viterbi(log_probs, tokens, blank=0, half_width=half_width)
     assert list(align.path_labels(path, tokens)) == labels
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_narrow_band_finds_the_full_search_path_on_noisy_emissions(seed: int) -> None:
+    """Emissions that follow the text (each character 2-4 frames, uneven pauses) under noise that makes a quarter
+    of the frames' argmax wrong: a band of ±32 states (66 of 401, a sixth of the trellis) finds the very path and
+    score of the full search. (The app's band is far wider: BAND_S seconds' worth of text either side.)"""
+    rng = np.random.default_rng(seed)
+    tokens = [int(t) for t in rng.integers(1, 28, 200)]
+    labels = [0] * int(rng.integers(5, 50))
+    for token in tokens:
+        labels += [token] * int(rng.integers(2, 5)) + [0] * int(rng.choice([1, 2, 3, 25], p=[0.4, 0.3, 0.25, 0.05]))
+    labels += [0] * 20
+    logits = rng.standard_normal((len(labels), 29)) * 1.5
+    logits[np.arange(len(labels)), labels] += 4.0
+    log_probs = torch.log_softmax(torch.from_numpy(logits), -1).numpy()
+    assert 0.2 < np.mean(log_probs.argmax(axis=1) != np.asarray(labels)) < 0.35
+    states, half_width = 2 * len(tokens) + 1, 32
+    low, high = align.band_limits(log_probs, 0, states, half_width)
+    assert (high - low).max() == 2 * half_width + 2 < states / 6 and low[-1] > states / 2
+    full, full_score = align.viterbi(log_probs, tokens, blank=0)
+    banded, banded_score = align.viterbi(log_probs, tokens, blank=0, half_width=half_width)
+    assert (banded == full).all() and banded_score == pytest.approx(full_score)
 
 
 def test_no_path_when_the_text_is_too_long() -> None:
@@ -272,7 +295,10 @@ def test_views_escape_draw_and_write_word_subtitles(spelling_loader: ModelLoader
     assert [cue.text for cue in cues] == ["the", "<b>river</b>", "froze"]
     assert [cue.start for cue in parse_cues(open(vtt, encoding="utf-8").read())] == [cue.start for cue in cues]
     picture = trellis_picture(alignment.trellis)
-    assert picture.image.ndim == 3 and "best path" in picture.caption
+    assert picture.image.ndim == 3 and "best path" in picture.caption and "Each box is one word" in picture.caption
+    # each word's box: its own characters' rows (t h e | b r i v e r b | f r o z e) over its frames
+    assert [word_box_rows(alignment.trellis, start, end) for _, start, end in alignment.trellis.words] == [
+        (0, 2), (3, 9), (10, 14)]
 
 
 # ---- the tiny wav2vec2 through the loader, and the API ---------------------------------------------------------------
@@ -304,6 +330,23 @@ def test_align_words_and_transcribe_with_alignment_over_the_api(app_url: str) ->
     with pytest.raises(Exception, match="no text to align") as raised:
         client.predict(speech, text="  ", api_name="/align_words")
     assert "Traceback" not in str(raised.value)
+
+
+@pytest.mark.parametrize("model_id", ["UsefulSensors/moonshine-tiny", "nvidia/parakeet-ctc-0.6b"])
+def test_align_words_for_models_without_word_timestamps(tiny_hf_home, model_id: str) -> None:
+    """Moonshine gives no word timestamps and Parakeet CTC none with segment timestamps: the tab's "Align words"
+    times every word of their transcript with the CTC aligner (karaoke word per word, word-level subtitles)."""
+    from shared.serving.widgets import EXAMPLES_DIR
+    from tabs.transcribe import run_transcribe
+
+    text, payload, *_, karaoke, word_files, _recording, _pictures, card = run_transcribe(
+        str(EXAMPLES_DIR / "speech_piper.wav"), model_id, timestamps="segment", align=True,
+        aligner="facebook/wav2vec2-base-960h", inside=False)
+    assert text and not any(segment.get("words") for segment in payload["segments"])
+    assert "Word alignment failed" not in karaoke and karaoke.count('class="kw') == len(text.split())
+    srt, vtt, json_path = sorted(word_files, key=lambda path: path.rsplit(".", 1)[1] != "srt")
+    assert [cue.text for cue in parse_cues(open(srt, encoding="utf-8").read())] == text.split()
+    assert vtt.endswith(".vtt") and json_path.endswith(".json") and "Forced alignment" in card
 
 
 # ---- real speech: Whisper's own word timestamps against known boundaries --------------------------------------------

@@ -266,7 +266,7 @@ def test_ctranslate2_repos_load_from_the_cache(speech: AudioClip, model_id: str)
 
 def test_new_models_in_a_batch_and_a_comparison(speech: AudioClip, tmp_path) -> None:
     """The batch endpoint's function writes an SRT and a JSON per file for a transducer; the comparison table has
-    every new family's engine, architecture, year and parameters."""
+    every new family's engine, architecture, year, parameters and languages."""
     import zipfile
 
     import soundfile as sf
@@ -283,7 +283,8 @@ def test_new_models_in_a_batch_and_a_comparison(speech: AudioClip, tmp_path) -> 
     results = [transcribe(speech, model_id, TranscribeOptions(timestamps="none")) for model_id in models]
     rows, _ = compare_rows(results, " ".join(PIPER_SENTENCES[:2]))
     table = [dict(zip(COMPARE_HEADERS, row, strict=True)) for row in rows]
-    assert [(row["architecture"], row["year"], row["params (M)"]) for row in table] == [
-        ("CTC", 2024, 600), ("transducer", 2025, 600), ("seq2seq", 2024, 27), ("seq2seq", 2022, 39)]
+    assert [(row["architecture"], row["year"], row["params (M)"], row["languages"]) for row in table] == [
+        ("CTC", 2024, 600, "English"), ("transducer", 2025, 600, "25 European languages"),
+        ("seq2seq", 2024, 27, "English"), ("seq2seq", 2022, 39, "English")]
     assert [row["engine"] for row in table] == ["transformers"] * 3 + ["faster-whisper"]
     assert all(row["compute (s)"] > 0 and row["RTF"] > 0 for row in table)

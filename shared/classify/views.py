@@ -18,7 +18,7 @@ from shared.progress import timing_line
 
 TIMELINE_ROWS = 12
 COMPARE_HEADERS = ["model", "top labels", "compute (s)", "RTF", "load (s)", "device", "scores", "clip scores from",
-                   "architecture", "year", "params (M)"]
+                   "architecture", "year", "params (M)", "languages"]
 CLASSIFY_COLUMNS = ("top_label", "top_score", "top_k")
 
 
@@ -43,7 +43,7 @@ def info_markdown(result: ClassifyResult) -> str:
 
 def compare_rows(results: list[ClassifyResult], k: int) -> list[list[Any]]:
     """One row per model under `COMPARE_HEADERS`: its top `k` labels, timings (seconds), how it scores, and the
-    registry's architecture, year and parameters (millions)."""
+    registry's architecture, year, parameters (millions) and languages."""
     return [[result.model_id, _scores_text(result.top_k(k)) or NO_EVENTS, round(result.compute_s, 3),
              round(result.real_time_factor, 4), round(result.load_s, 2), f"{result.device} / {result.dtype}",
              result.activation or "—", result.clip_method, *_facts(result.model_id)] for result in results]
@@ -51,7 +51,7 @@ def compare_rows(results: list[ClassifyResult], k: int) -> list[list[Any]]:
 
 def _facts(model_id: str) -> list[Any]:
     facts = get_spec(model_id).facts
-    return [facts["architecture"], facts["year"], facts["params (M)"]]
+    return [facts["architecture"], facts["year"], facts["params (M)"], facts["languages"]]
 
 
 def timeline_rows(result: ClassifyResult, k: int = 3) -> list[list[Any]]:

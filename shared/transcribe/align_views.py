@@ -75,7 +75,11 @@ def alignment_markdown(alignment: WordAlignment) -> str:
 # ---- inside the model: the trellis ----------------------------------------------------------------------------------
 def trellis_picture(view: TrellisView) -> InsideView:
     """Characters (rows, top to bottom in reading order) × frames: each cell the model's log-probability of that
-    character at that frame; the best path in cyan, each word's span shaded and named above."""
+    character at that frame; the best path in cyan, each word boxed (its characters' rows over its span) and named
+    above."""
+    from matplotlib.colors import to_rgba
+    from matplotlib.patches import Rectangle
+
     rows, frames = view.log_probs.shape
     fig = new_figure((10, 4.8))
     ax = fig.add_subplot()
@@ -86,7 +90,10 @@ def trellis_picture(view: TrellisView) -> InsideView:
     times = (np.arange(len(view.path)) + 0.5) * view.frame_s
     ax.plot(times[on_path], view.path[on_path], ".", color=_PATH, ms=2.5)
     for index, (_, start, end) in enumerate(view.words):
-        ax.axvspan(start * view.frame_s, min(end, frames) * view.frame_s, color=_SPANS[index % 2], alpha=0.15, lw=0)
+        first, last = word_box_rows(view, start, end)
+        color = _SPANS[index % 2]
+        ax.add_patch(Rectangle((start * view.frame_s, first - 0.5), (min(end, frames) - start) * view.frame_s,
+                               last - first + 1, facecolor=to_rgba(color, 0.2), edgecolor=color, lw=1.2))
     top = ax.twiny()  # the words above their spans
     top.set_xlim(ax.get_xlim())
     top.set_xticks([(start + min(end, frames)) / 2 * view.frame_s for _, start, end in view.words],
@@ -96,6 +103,14 @@ def trellis_picture(view: TrellisView) -> InsideView:
     ax.set(xlabel="time (s)", ylabel="transcript character")
     fig.colorbar(image, ax=ax, pad=0.01, label="log-probability")
     return InsideView("Forced alignment: the trellis and its best path", to_rgb(fig), _trellis_caption(view))
+
+
+def word_box_rows(view: TrellisView, start: int, end: int) -> tuple[int, int]:
+    """The first and last character row the best path visits in a word's frames [start, end); every row when the
+    word's characters lie below the rows shown."""
+    rows = view.path[start:end]
+    rows = rows[rows >= 0]
+    return (int(rows.min()), int(rows.max())) if len(rows) else (0, len(view.labels) - 1)
 
 
 def _shown(label: str) -> str:
@@ -115,8 +130,8 @@ def _trellis_caption(view: TrellisView) -> str:
             f"{view.frame_s * 1000:.0f} ms frame; brighter means the CTC model found that character more likely "
             "there. The best path (cyan) moves down one character at a time, never back, and may rest on the blank "
             "between characters (no dot); Viterbi's dynamic programme picks the path with the highest total "
-            "log-probability. Each shaded band is a word's span: from its first character's first frame to its last "
-            "character's last frame." + band + part)
+            "log-probability. Each box is one word (named above it): its characters' rows, from its first character's "
+            "first frame to its last character's last frame." + band + part)
 
 
 def render_alignment_inside(alignment: WordAlignment | None, draw: bool = True) -> tuple[list, str]:

@@ -20,8 +20,8 @@ from shared.transcribe.run import Transcript
 CTC_ROWS = 400  # rows of the frame table; the caption says when the clip has more
 TEXT_PREVIEW_CHARS = 200  # of a batch file's transcript in the summary
 TRANSCRIBE_COLUMNS = ("language", "segments", "text")  # the batch summary's own columns
-COMPARE_HEADERS = ["model", "engine", "architecture", "year", "params (M)", "WER", "CER", "load (s)", "compute (s)",
-                   "RTF", "device", "text"]
+COMPARE_HEADERS = ["model", "engine", "architecture", "year", "params (M)", "languages", "WER", "CER", "load (s)",
+                   "compute (s)", "RTF", "device", "text"]
 
 
 def info_markdown(result: Transcript) -> str:
@@ -108,8 +108,9 @@ def ctc_view_markdown(result: Transcript, frames_shown: int = 60) -> str:
 
 
 def compare_rows(results: list[Transcript], reference: str = "") -> tuple[list[list], str]:
-    """One row per model under COMPARE_HEADERS (its engine, architecture, year and parameters from the registry;
-    WER/CER against the reference when given; load and compute seconds, RTF) and word-level diffs as HTML."""
+    """One row per model under COMPARE_HEADERS (its engine, architecture, year, parameters and languages from the
+    registry; WER/CER against the reference when given; load and compute seconds, RTF) and word-level diffs as
+    HTML."""
     baseline = reference if reference.strip() else (results[0].text if results else "")
     against = "the reference text" if reference.strip() else f"the first model ({results[0].model_id})"
     diffs = [f"<p>Differences against {html.escape(against)}: <del>missing</del> <ins>different/extra</ins></p>"]
@@ -124,6 +125,7 @@ def _compare_row(result: Transcript, reference: str) -> list:
     scored = bool(reference.strip())
     facts = get_spec(result.model_id).facts
     return [result.model_id, result.engine, facts["architecture"], facts["year"], facts["params (M)"],
+            facts["languages"],
             round(wer(reference, result.text), 4) if scored else None,
             round(cer(reference, result.text), 4) if scored else None, round(result.load_s, 2),
             round(result.compute_s, 2), round(result.real_time_factor, 4), f"{result.device}/{result.dtype}",
