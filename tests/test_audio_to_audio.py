@@ -6,6 +6,7 @@ bad inputs, and the three API endpoints through gradio_client."""
 from __future__ import annotations
 
 import re
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -276,13 +277,14 @@ def client(app_url: str) -> Client:
 
 def test_api_convert_enhance_separate(client: Client, tmp_path: Path) -> None:
     data, rate = sf.read(SPEECH, dtype="float32")
-    target = write(tmp_path / "target_voice.wav", 0.9 * data, rate)  # not an example file: the server deletes it
+    name = f"target_voice_{uuid.uuid4().hex[:12]}.wav"  # unique: a copy left by another run cannot pass or fail this
+    target = write(tmp_path / name, 0.9 * data, rate)  # not an example file: the server deletes it
     converted, _, picture, info, details, _, gallery, card = client.predict(
         handle_file(str(SECOND_VOICE)), target_audio=handle_file(target), api_name="/convert_voice")
     assert sf.info(converted).samplerate == 16_000 and Path(picture).is_file() and len(gallery) == 2
     assert "real-time factor" in info and details["task"] == registry.VOICE_CONVERSION and "SpeechT5" in card
     assert "round-trip WER" in info and "same speaker above 0.62" in info
-    assert list(Path(gr_upload_folder()).rglob("target_voice.wav")) == []  # the target's voice was not kept
+    assert list(Path(gr_upload_folder()).rglob(name)) == []  # the target's voice was not kept
     enhanced, noisy, *_ = client.predict(handle_file(str(NOISY)), reference=handle_file(str(SPEECH)),
                                          inside=False, api_name="/enhance")
     assert sf.info(enhanced).frames == sf.info(noisy).frames

@@ -103,7 +103,15 @@ def stop(state: Any, problem: str) -> int:
     """Exit status 2, the reason printed once (by the main process: every process stops for it)."""
     if state.is_main_process:
         print(f"error: {problem}", flush=True)
-    return 2
+    return finish(state, 2)
+
+
+def finish(state: Any, status: int) -> int:
+    """`status`, once every process got here: none leaves while another may still talk to it (a process whose
+    peer vanished mid-collective aborts), and the process group is closed."""
+    state.wait_for_everyone()
+    state.destroy_process_group()
+    return status
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,8 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     if state.is_main_process:
         records = earlier + [record for _, written in gathered for record in written]
         write_reports(run.Evaluation(settings, source.name, models, records), Path(args.out))
-    state.wait_for_everyone()
-    return 0
+    return finish(state, 0)
 
 
 def write_reports(evaluation: run.Evaluation, folder: Path) -> None:
