@@ -53,6 +53,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from shared.models.modules import parameter_count
+
 SAMPLE_RATE = 16_000
 TOKENS_PER_S = 4.0  # a little above the clip's own script: 18 Whisper tokens in 5.3 s (3.4 per second)
 SMOKE_MODELS = ("moonshine-tiny", "moonshine-base", "parakeet-ctc-0.6b", "parakeet-tdt-0.6b-v3")
@@ -251,7 +253,7 @@ def measure(name: str, audio: np.ndarray, device: str, dtype: Any, repeats: int)
     start = time.perf_counter()
     built = BUILDERS[name](device, dtype)
     build_s = time.perf_counter() - start
-    parameters = sum(parameter.numel() for parameter in built.model.parameters())
+    parameters = parameter_count(built.model)
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     steps = built.run(audio)
     seconds = median_seconds(lambda: built.run(audio), repeats, sync)

@@ -40,6 +40,10 @@ from typing import Any
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from shared.models.modules import parameter_count  # noqa: E402
+
 PROMPT_TOKENS = 32
 DIA_RATE = 44_100 / 512  # DAC frames per second
 # the published checkpoints' generation configs (Dia's guidance_scale 3 doubles the decoder's batch: classifier-free
@@ -61,8 +65,9 @@ def timed(device: str, into: dict, key: str) -> Any:
     into[key] = round(time.perf_counter() - start, 3)
 
 
-def parameters_m(*modules: torch.nn.Module) -> float:
-    return round(sum(p.numel() for module in modules for p in module.parameters()) / 1e6, 1)
+def parameters_m(module: torch.nn.Module) -> float:
+    """Millions of parameters (the app's own count: tied weights once)."""
+    return round(parameter_count(module) / 1e6, 1)
 
 
 def build(make: Callable[[], torch.nn.Module], device: str, dtype: torch.dtype) -> torch.nn.Module:

@@ -51,9 +51,9 @@ def measure(printer) -> dict[str, list[float]]:
     from tests.speech_data import PIPER_SENTENCES
 
     first_text, second_text = " ".join(PIPER_SENTENCES[:2]), " ".join(PIPER_SENTENCES[2:])
-    speakers = {name: printer.embed(samples) for name, samples in sample_speakers().items()}
-    halves = {name: [printer.embed(half) for half in np.array_split(samples, 2)]
-              for name, samples in sample_speakers().items()}
+    turns = sample_speakers()
+    speakers = {name: printer.embed(samples) for name, samples in turns.items()}
+    halves = {name: [printer.embed(half) for half in np.array_split(samples, 2)] for name, samples in turns.items()}
     found: dict[str, list[float]] = {"piper vs itself (other sentences)": [], "piper vs a sample.wav speaker": []}
     for _ in range(REPEATS):
         first, second = printer.embed(piper_16k(first_text)), printer.embed(piper_16k(second_text))

@@ -25,7 +25,7 @@ from shared.models.vad import VAD_MODEL_ID, speech_seconds
 from shared.models.voiceprint import VOICEPRINT_MODEL_ID, cosine
 from shared.outputs.text_metrics import normalize, wer
 from shared.progress import Progress, RealTimeFactor, Stopwatch, no_progress
-from shared.transcribe.run import TranscribeOptions, transcribe
+from shared.transcribe.run import heard_text
 
 DEFAULT_MODELS = {VOICE_CONVERSION: "microsoft/speecht5_vc", ENHANCE: "speechbrain/metricgan-plus-voicebank",
                   SEPARATE: "speechbrain/sepformer-wsj02mix"}
@@ -204,8 +204,7 @@ def round_trip(source: np.ndarray, output: np.ndarray, loader: ModelLoader) -> t
     its transcript of the input, and a note with both; no score when it hears no words in the input."""
     from shared.tts import run as tts_run
 
-    heard_input, heard_output = (transcribe(load_audio((ANALYSIS_RATE, samples), ANALYSIS_RATE), tts_run.ASR_MODEL,
-                                            TranscribeOptions(timestamps="none"), loader=loader).text.strip()
+    heard_input, heard_output = (heard_text(samples, ANALYSIS_RATE, tts_run.ASR_MODEL, loader=loader).strip()
                                  for samples in (source, output))
     if not normalize(heard_input):
         return {}, [f"{tts_run.ASR_MODEL} heard no words in the input: no round-trip WER."]

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from shared.audio.intake import AudioClip
+from shared.audio.intake import AudioClip, load_audio
 from shared.errors import UserError
 from shared.inside import architecture_card
 from shared.models.fast_decoding import decoding_kwargs
@@ -120,6 +120,13 @@ class _Recognized(NamedTuple):
     language: str | None
     language_probability: float | None
     ctc: CtcFrames | None = None
+
+
+def heard_text(samples: np.ndarray, sample_rate: int, model_id: str, *, loader: ModelLoader | None = None) -> str:
+    """What `model_id` hears in `samples` (float32 mono at `sample_rate` Hz, resampled to 16 kHz): the plain text,
+    no timestamps. The recogniser of the round trips (TTS, voice conversion)."""
+    clip = load_audio((sample_rate, samples), SAMPLE_RATE)
+    return transcribe(clip, model_id, TranscribeOptions(timestamps="none"), loader=loader).text
 
 
 def transcribe(clip: AudioClip, model_id: str, options: TranscribeOptions = TranscribeOptions(), *,

@@ -17,13 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from shared.audio.intake import load_audio
 from shared.errors import UserError
 from shared.models.loader import LoadedModel, ModelLoader, get_loader
 from shared.models.registry import TTS, UnknownModelError, models_for, require_task
 from shared.outputs.text_metrics import uroman_romanizer, wer
 from shared.progress import Progress, RealTimeFactor, Stopwatch, no_progress
-from shared.transcribe.run import TranscribeOptions, transcribe
+from shared.transcribe.run import heard_text
 from shared.tts import capture, codec_lm, voices
 from shared.tts.reference import VoiceReference, voice_similarity
 from shared.tts.text import MAX_CHARS, chunk_text, validate_text
@@ -528,8 +527,7 @@ class Comparison:
 
 def round_trip(speech: Speech, asr_model: str = ASR_MODEL, *, loader: ModelLoader | None = None) -> tuple[str, float]:
     """Transcribe the speech back (16 kHz) and score it against the text: word error rate, 0 = every word heard."""
-    clip = load_audio((speech.sample_rate, speech.samples), 16_000)
-    heard = transcribe(clip, asr_model, TranscribeOptions(timestamps="none"), loader=loader).text
+    heard = heard_text(speech.samples, speech.sample_rate, asr_model, loader=loader)
     return heard, wer(speech.text, heard)
 
 
